@@ -1,0 +1,39 @@
+"""Serve the CRM sandbox: `python -m ingestion.sandbox --preset small --port 8765`.
+
+The bearer token is read from SANDBOX_TOKEN (default `sandbox-token`), never from argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import uvicorn
+
+from ingestion.sandbox.generator import PRESETS, Organisation
+from ingestion.sandbox.server import create_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="small", help=f"one of {', '.join(PRESETS)}")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+    if args.preset not in PRESETS:
+        print(
+            f"error: unknown sandbox preset {args.preset!r}; use one of: {', '.join(PRESETS)}",
+            file=sys.stderr,
+        )
+        return 2
+    org = Organisation(args.preset, args.seed)
+    app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"))
+    print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{args.port}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

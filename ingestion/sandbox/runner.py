@@ -1,0 +1,61 @@
+"""Start and stop the CRM sandbox as a local process on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningSandbox:
+    base_url: str
+    token: str
+    preset: str
+    seed: int
+
+
+@contextmanager
+def sandbox_process(
+    preset: str = "small", seed: int = 42, token: str | None = None, timeout: float = 120
+) -> Iterator[RunningSandbox]:
+    """Run `python -m ingestion.sandbox` in a child process until the block ends."""
+    token = token or "sandbox-" + os.urandom(8).hex()
+    port = free_port()
+    env = {**os.environ, "SANDBOX_TOKEN": token}
+    cmd = [sys.executable, "-m", "ingestion.sandbox", "--preset", preset, "--seed", str(seed)]
+    proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"CRM sandbox exited with code {proc.returncode}")
+            try:
+                if httpx.get(f"{base_url}/_sandbox/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"CRM sandbox did not start within {timeout:.0f}s")
+            time.sleep(0.2)
+        yield RunningSandbox(base_url, token, preset, seed)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,481 @@
+"""ASGI server implementing the HubSpot CRM v3 contract over a generated organisation.
+
+Paths, parameters, response shapes and error bodies follow HubSpot's public API docs, so
+the connector cannot tell it from api.hubapi.com.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ingestion.sandbox.generator import (
+    PIPELINE_ID,
+    STAGES,
+    Organisation,
+    Record,
+    iso,
+)
+
+OBJECT_TYPES = (
+    "companies",
+    "contacts",
+    "deals",
+    "calls",
+    "emails",
+    "meetings",
+    "tasks",
+    "goal_targets",
+)
+SINGULAR = {
+    "companies": "company",
+    "contacts": "contact",
+    "deals": "deal",
+    "calls": "call",
+    "emails": "email",
+    "meetings": "meeting",
+    "tasks": "task",
+    "goal_targets": "goal_target",
+}
+# What HubSpot returns when no `properties` parameter is given.
+DEFAULT_PROPERTIES = {
+    "companies": ["name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"],
+    "contacts": ["firstname", "lastname", "email", "createdate", "lastmodifieddate", "hs_object_id"],
+    "deals": [
+        "dealname",
+        "amount",
+        "dealstage",
+        "pipeline",
+        "closedate",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+    ],
+    "goal_targets": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
+}
+ENGAGEMENT_DEFAULTS = ["hs_timestamp", "hs_createdate", "hs_lastmodifieddate", "hs_object_id"]
+MAX_PAGE = 100
+MAX_PAGE_WITH_HISTORY = 50
+MAX_SEARCH_PAGE = 200
+SEARCH_RESULT_CAP = 10_000
+NUMBER_PROPERTIES = {"amount", "amount_in_home_currency", "hs_target_amount", "hs_call_duration"}
+
+
+def _json(payload: object, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
+
+
+def hubspot_error(status: int, message: str, category: str, **extra) -> Response:
+    body = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+        **extra,
+    }
+    return _json(body, status)
+
+
+def _csv(request: Request, name: str) -> list[str]:
+    values: list[str] = []
+    for raw in request.query_params.getlist(name):
+        values.extend(v for v in raw.split(",") if v)
+    return values
+
+
+def _is_datetime_property(name: str) -> bool:
+    return "date" in name or name in {"hs_timestamp", "hs_start_datetime", "hs_end_datetime"}
+
+
+def _to_ms(value: str) -> float:
+    """A filter or property value as a comparable number (epoch ms for datetimes)."""
+    try:
+        return float(value)
+    except ValueError:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000
+
+
+class Store:
+    """Records of one object type ordered by numeric id, for cursor paging."""
+
+    def __init__(self, records: dict[str, Record]):
+        self.records = sorted(records.values(), key=lambda r: int(r.id))
+        self.ids = [int(r.id) for r in self.records]
+        self.property_names = sorted({p for r in self.records for p in r.properties})
+
+    def page_from(self, after: str | None, archived: bool, limit: int) -> list[Record]:
+        """Up to limit + 1 records from the cursor on (the extra one gives the next cursor)."""
+        start = bisect.bisect_left(self.ids, int(after)) if after else 0
+        out: list[Record] = []
+        for i in range(start, len(self.records)):
+            rec = self.records[i]
+            if rec.archived == archived:
+                out.append(rec)
+                if len(out) > limit:
+                    break
+        return out
+
+
+class Sandbox:
+    def __init__(self, org: Organisation, token: str):
+        self.org = org
+        self.token = token
+        self.stores = {t: Store(org.objects[t]) for t in OBJECT_TYPES}
+
+    # ------------------------------------------------------------------ helpers
+    def authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.token}"
+
+    def unauthorized(self) -> Response:
+        return hubspot_error(
+            401,
+            "Authentication credentials not found. This API supports OAuth 2.0 authentication "
+            "and you can find more details at https://developers.hubspot.com/docs/methods/auth/"
+            "oauth-overview",
+            "INVALID_AUTHENTICATION",
+        )
+
+    def unknown_type(self, object_type: str) -> Response:
+        return hubspot_error(
+            400, f"Unable to infer object type from: {object_type}", "VALIDATION_ERROR"
+        )
+
+    def serialize(
+        self,
+        object_type: str,
+        rec: Record,
+        properties: list[str] | None,
+        with_history: list[str] | None = None,
+        associations: list[str] | None = None,
+    ) -> dict:
+        defaults = DEFAULT_PROPERTIES.get(object_type, ENGAGEMENT_DEFAULTS)
+        names = properties or defaults
+        props = {n: rec.properties.get(n) for n in names if n in rec.properties or properties}
+        for always in ("hs_object_id", "createdate", "hs_lastmodifieddate"):
+            if always in rec.properties:
+                props.setdefault(always, rec.properties[always])
+        out: dict = {
+            "id": rec.id,
+            "properties": props,
+            "createdAt": iso(rec.created_at),
+            "updatedAt": iso(rec.updated_at),
+            "archived": rec.archived,
+        }
+        if with_history:
+            out["propertiesWithHistory"] = {
+                name: [
+                    {
+                        "value": value,
+                        "timestamp": iso(ts),
+                        "sourceType": "CRM_UI",
+                        "sourceId": "userId:" + str(rec.properties.get("hubspot_owner_id", "")),
+                    }
+                    for value, ts in reversed(rec.history[name])
+                ]
+                for name in with_history
+                if name in rec.history
+            }
+        if associations:
+            assoc = {}
+            for other in associations:
+                ids = rec.associations.get(other)
+                if ids:
+                    kind = f"{SINGULAR[object_type]}_to_{SINGULAR.get(other, other)}"
+                    assoc[other] = {"results": [{"id": i, "type": kind} for i in ids]}
+            if assoc:
+                out["associations"] = assoc
+        return out
+
+    # ---------------------------------------------------------------- endpoints
+    async def health(self, request: Request) -> Response:
+        return _json({"status": "ok", "preset": self.org.preset_name, "seed": self.org.seed})
+
+    async def owners(self, request: Request) -> Response:
+        if not self.authorized(request):
+            return self.unauthorized()
+        limit = min(int(request.query_params.get("limit", 100)), 500)
+        after = int(request.query_params.get("after", 0))
+        archived = request.query_params.get("archived", "false").lower() == "true"
+        reps = [] if archived else self.org.reps
+        page = reps[after : after + limit]
+        created = iso(self.org.start)
+        results = [
+            {
+                "id": r.owner_id,
+                "email": r.email,
+                "type": "PERSON",
+                "firstName": r.first_name,
+                "lastName": r.last_name,
+                "userId": r.user_id,
+                "userIdIncludingInactive": r.user_id,
+                "createdAt": created,
+                "updatedAt": created,
+                "archived": False,
+                "teams": [{"id": r.team_id, "name": self.org.teams[r.team_id], "primary": True}],
+            }
+            for r in page
+        ]
+        body: dict = {"results": results}
+        if after + limit < len(reps):
+            nxt = str(after + limit)
+            body["paging"] = {"next": {"after": nxt, "link": f"?after={nxt}"}}
+        return _json(body)
+
+    async def pipelines(self, request: Request) -> Response:
+        if not self.authorized(request):
+            return self.unauthorized()
+        if request.path_params["object_type"] != "deals":
+            return _json({"results": []})
+        created = iso(self.org.start)
+        stages = [
+            {
+                "id": sid,
+                "label": label,
+                "displayOrder": i,
+                "metadata": {"isClosed": "true" if closed else "false", "probability": prob},
+                "createdAt": created,
+                "updatedAt": created,
+                "archived": False,
+                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+            }
+            for i, (sid, label, prob, closed) in enumerate(STAGES)
+        ]
+        pipeline = {
+            "id": PIPELINE_ID,
+            "label": "Sales Pipeline",
+            "displayOrder": 0,
+            "stages": stages,
+            "createdAt": created,
+            "updatedAt": created,
+            "archived": False,
+        }
+        return _json({"results": [pipeline]})
+
+    async def properties(self, request: Request) -> Response:
+        if not self.authorized(request):
+            return self.unauthorized()
+        object_type = request.path_params["object_type"]
+        if object_type not in self.stores:
+            return self.unknown_type(object_type)
+        results = []
+        for i, name in enumerate(self.stores[object_type].property_names):
+            if _is_datetime_property(name):
+                ptype, field = "datetime", "date"
+            elif name in NUMBER_PROPERTIES:
+                ptype, field = "number", "number"
+            else:
+                ptype, field = "string", "text"
+            results.append(
+                {
+                    "name": name,
+                    "label": name.replace("hs_", "").replace("_", " ").title(),
+                    "type": ptype,
+                    "fieldType": field,
+                    "description": "",
+                    "groupName": f"{SINGULAR[object_type]}information",
+                    "options": [],
+                    "displayOrder": i,
+                    "calculated": name == "amount_in_home_currency",
+                    "externalOptions": False,
+                    "hasUniqueValue": name == "hs_object_id",
+                    "hidden": False,
+                    "hubspotDefined": True,
+                    "formField": False,
+                }
+            )
+        return _json({"results": results})
+
+    async def list_objects(self, request: Request) -> Response:
+        if not self.authorized(request):
+            return self.unauthorized()
+        object_type = request.path_params["object_type"]
+        store = self.stores.get(object_type)
+        if store is None:
+            return self.unknown_type(object_type)
+        q = request.query_params
+        with_history = _csv(request, "propertiesWithHistory")
+        max_page = MAX_PAGE_WITH_HISTORY if with_history else MAX_PAGE
+        try:
+            limit = max(1, min(int(q.get("limit", 10)), max_page))
+            after = q.get("after")
+            if after is not None:
+                int(after)
+        except ValueError:
+            return hubspot_error(400, "limit and after must be integers", "VALIDATION_ERROR")
+        archived = q.get("archived", "false").lower() == "true"
+        properties = _csv(request, "properties") or None
+        associations = _csv(request, "associations") or None
+        candidates = store.page_from(after, archived, limit)
+        page = candidates[:limit]
+        results = [
+            self.serialize(object_type, r, properties, with_history, associations) for r in page
+        ]
+        body: dict = {"results": results}
+        if len(candidates) > limit:
+            nxt = candidates[limit].id
+            body["paging"] = {
+                "next": {"after": nxt, "link": f"{request.url.path}?after={nxt}&limit={limit}"}
+            }
+        return _json(body)
+
+    async def get_object(self, request: Request) -> Response:
+        if not self.authorized(request):
+            return self.unauthorized()
+        object_type = request.path_params["object_type"]
+        if object_type not in self.stores:
+            return self.unknown_type(object_type)
+        rec = self.org.objects[object_type].get(request.path_params["object_id"])
+        if rec is None:
+            return hubspot_error(404, "Object not found", "OBJECT_NOT_FOUND")
+        return _json(
+            self.serialize(
+                object_type,
+                rec,
+                _csv(request, "properties") or None,
+                _csv(request, "propertiesWithHistory"),
+                _csv(request, "associations"),
+            )
+        )
+
+    async def batch_read(self, request: Request) -> Response:
+        if not self.authorized(request):
+            return self.unauthorized()
+        object_type = request.path_params["object_type"]
+        if object_type not in self.stores:
+            return self.unknown_type(object_type)
+        body = orjson.loads(await request.body())
+        started = iso(datetime.now(UTC))
+        records = self.org.objects[object_type]
+        results = [
+            self.serialize(
+                object_type,
+                records[i["id"]],
+                body.get("properties") or None,
+                body.get("propertiesWithHistory"),
+            )
+            for i in body.get("inputs", [])
+            if i.get("id") in records
+        ]
+        return _json(
+            {
+                "status": "COMPLETE",
+                "results": results,
+                "startedAt": started,
+                "completedAt": iso(datetime.now(UTC)),
+            }
+        )
+
+    async def search(self, request: Request) -> Response:
+        if not self.authorized(request):
+            return self.unauthorized()
+        object_type = request.path_params["object_type"]
+        store = self.stores.get(object_type)
+        if store is None:
+            return self.unknown_type(object_type)
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+            limit = max(1, min(int(body.get("limit", 10)), MAX_SEARCH_PAGE))
+            after = int(body.get("after") or 0)
+        except (orjson.JSONDecodeError, ValueError, TypeError):
+            return hubspot_error(400, "Invalid search request body", "VALIDATION_ERROR")
+        if after + limit > SEARCH_RESULT_CAP:
+            return hubspot_error(
+                400,
+                "There was a problem with the request.",
+                "VALIDATION_ERROR",
+                subCategory="SearchInvalidPagingError",
+                context={"after": [str(after)]},
+            )
+        groups = body.get("filterGroups") or []
+        matches = [
+            r
+            for r in store.records
+            if not r.archived and (not groups or any(_match(r, g) for g in groups))
+        ]
+        for sort in reversed(body.get("sorts") or []):
+            if isinstance(sort, str):
+                name, desc = sort.lstrip("-"), sort.startswith("-")
+            else:
+                name, desc = sort["propertyName"], sort.get("direction") == "DESCENDING"
+            matches.sort(key=lambda r, n=name: _sort_key(r, n), reverse=desc)
+        page = matches[after : after + limit]
+        props = body.get("properties") or None
+        out: dict = {
+            "total": len(matches),
+            "results": [self.serialize(object_type, r, props) for r in page],
+        }
+        if after + limit < len(matches):
+            out["paging"] = {"next": {"after": str(after + limit)}}
+        return _json(out)
+
+
+def _sort_key(rec: Record, name: str) -> tuple:
+    value = rec.id if name in ("hs_object_id", "id") else rec.properties.get(name)
+    if value is None:
+        return (1, 0.0)
+    try:
+        return (0, _to_ms(value))
+    except ValueError:
+        return (0, value)
+
+
+def _match(rec: Record, group: dict) -> bool:
+    for f in group.get("filters", []):
+        name, op = f.get("propertyName"), f.get("operator", "EQ")
+        actual = rec.properties.get(name)
+        if op == "HAS_PROPERTY":
+            ok = actual is not None
+        elif op == "NOT_HAS_PROPERTY":
+            ok = actual is None
+        elif actual is None:
+            ok = False
+        elif op in ("IN", "NOT_IN"):
+            ok = (actual in [str(v) for v in f.get("values", [])]) == (op == "IN")
+        elif op == "BETWEEN":
+            ok = _to_ms(f["value"]) <= _to_ms(actual) <= _to_ms(f["highValue"])
+        elif op in ("EQ", "NEQ") and not _numeric_like(actual):
+            ok = (actual == str(f.get("value"))) == (op == "EQ")
+        else:
+            a, v = _to_ms(actual), _to_ms(str(f.get("value")))
+            ok = {
+                "EQ": a == v,
+                "NEQ": a != v,
+                "GT": a > v,
+                "GTE": a >= v,
+                "LT": a < v,
+                "LTE": a <= v,
+            }.get(op, False)
+        if not ok:
+            return False
+    return True
+
+
+def _numeric_like(value: str) -> bool:
+    try:
+        _to_ms(value)
+        return True
+    except ValueError:
+        return False
+
+
+def create_app(org: Organisation, token: str) -> Starlette:
+    sb = Sandbox(org, token)
+    routes = [
+        Route("/_sandbox/health", sb.health),
+        Route("/crm/v3/owners", sb.owners),
+        Route("/crm/v3/owners/", sb.owners),
+        Route("/crm/v3/pipelines/{object_type}", sb.pipelines),
+        Route("/crm/v3/properties/{object_type}", sb.properties),
+        Route("/crm/v3/objects/{object_type}", sb.list_objects),
+        Route("/crm/v3/objects/{object_type}/search", sb.search, methods=["POST"]),
+        Route("/crm/v3/objects/{object_type}/batch/read", sb.batch_read, methods=["POST"]),
+        Route("/crm/v3/objects/{object_type}/{object_id}", sb.get_object),
+    ]
+    return Starlette(routes=routes)
