@@ -1,0 +1,79 @@
+"""One settings object for the whole pipeline, read from the environment or `.env`.
+
+Secrets (the CRM token) come only from the environment or a gitignored `.env`, and are
+held as SecretStr so they never appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    crm_base_url: str = Field(
+        "https://api.hubapi.com", description="Base URL of the HubSpot API (or the sandbox)"
+    )
+    crm_access_token: SecretStr | None = Field(None, description="HubSpot private app token")
+    warehouse_path: Path = Field(PROJECT_ROOT / "data" / "warehouse.duckdb")
+    serving_path: Path = Field(PROJECT_ROOT / "data" / "serving.duckdb")
+    home_currency: str = "AZN"
+    reporting_timezone: str = "Asia/Baku"
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+
+    @field_validator("reporting_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @field_validator("crm_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @cached_property
+    def dlt_pipelines_dir(self) -> Path:
+        """dlt's local state lives beside the warehouse it describes."""
+        return self.warehouse_path.parent / ".dlt_pipelines"
+
+    def token(self) -> str:
+        if self.crm_access_token is None or not self.crm_access_token.get_secret_value():
+            raise ConfigError(
+                "CRM_ACCESS_TOKEN is not set: export your HubSpot private app token "
+                "(or run `make demo`, which starts the sandbox and sets it)"
+            )
+        return self.crm_access_token.get_secret_value()
+
+    def dbt_vars(self) -> dict[str, str | int]:
+        return {
+            "home_currency": self.home_currency,
+            "reporting_timezone": self.reporting_timezone,
+            "fiscal_year_start_month": self.fiscal_year_start_month,
+        }
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{name}: {first['msg']}") from None
