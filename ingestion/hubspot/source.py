@@ -126,8 +126,17 @@ def unpack_history(deal: dict[str, Any]) -> dict[str, Any]:
     return deal
 
 
+def tag_associations(record: dict[str, Any]) -> dict[str, Any]:
+    """Give each nested association row the id of the record it belongs to."""
+    for assoc in (record.get("associations") or {}).values():
+        for row in assoc.get("results") or []:
+            row["from_id"] = record["id"]
+    return record
+
+
 def lift_deal_association(engagement: dict[str, Any]) -> dict[str, Any]:
     """Expose the first associated deal as a column (all associations stay nested)."""
+    tag_associations(engagement)
     results = (engagement.get("associations") or {}).get("deals", {}).get("results") or []
     ids = sorted((r["id"] for r in results), key=lambda i: (len(i), i))
     engagement["associated_deal_id"] = ids[0] if ids else None
@@ -137,6 +146,8 @@ def lift_deal_association(engagement: dict[str, Any]) -> dict[str, Any]:
 def lift_primary_team(owner: dict[str, Any]) -> dict[str, Any]:
     teams = owner.get("teams") or []
     primary = next((t for t in teams if t.get("primary")), teams[0] if teams else {})
+    for team in teams:
+        team["owner_id"] = owner["id"]
     owner["primary_team_id"] = primary.get("id")
     owner["primary_team_name"] = primary.get("name")
     return owner
@@ -162,7 +173,7 @@ def _object_resource(name: str) -> dict[str, Any]:
             "associations": "companies",
             "limit": 50,  # HubSpot's page cap when history is requested
         }
-        steps.append({"map": unpack_history})
+        steps += [{"map": unpack_history}, {"map": tag_associations}]
     if name in ENGAGEMENTS:
         params["associations"] = "deals"
         steps.append({"map": lift_deal_association})

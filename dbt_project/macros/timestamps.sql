@@ -1,0 +1,34 @@
+{#- A timestamp with time zone, portable across adapters. -#}
+{% macro type_timestamptz() -%}
+    {{ return(adapter.dispatch('type_timestamptz')()) }}
+{%- endmacro %}
+
+{% macro default__type_timestamptz() -%} timestamp with time zone {%- endmacro %}
+
+{#- HubSpot sends ISO-8601 strings; empty strings become NULL. -#}
+{% macro parse_timestamptz(column) -%}
+    cast(nullif(trim({{ column }}), '') as {{ type_timestamptz() }})
+{%- endmacro %}
+
+{#- Wall-clock time in the reporting time zone (var reporting_timezone). -#}
+{% macro to_reporting_tz(column) -%}
+    {{ return(adapter.dispatch('to_reporting_tz')(column)) }}
+{%- endmacro %}
+
+{% macro default__to_reporting_tz(column) -%}
+    ({{ column }} at time zone '{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
+{#- First day of the reporting-time-zone month a timestamp falls in, as a date. -#}
+{% macro reporting_month(column) -%}
+    cast({{ dbt.date_trunc('month', to_reporting_tz(column)) }} as date)
+{%- endmacro %}
+
+{% macro reporting_date(column) -%}
+    cast({{ to_reporting_tz(column) }} as date)
+{%- endmacro %}
+
+{#- Numbers arrive as strings; blank becomes NULL. -#}
+{% macro parse_number(column) -%}
+    cast(nullif(trim({{ column }}), '') as {{ dbt.type_numeric() }})
+{%- endmacro %}

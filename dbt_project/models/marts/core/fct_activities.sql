@@ -1,0 +1,36 @@
+-- One row per call, email, meeting and task. Activities credit their own owner.
+with unioned as (
+    select
+        'call' as activity_type, call_id as activity_id, owner_id, occurred_at, deal_id,
+        true as is_completed,
+        disposition_id as call_disposition_id
+    from {{ ref('stg_hubspot__calls') }} where not is_archived
+    union all
+    select
+        'email', email_id, owner_id, occurred_at, deal_id, true, null
+    from {{ ref('stg_hubspot__emails') }} where not is_archived
+    union all
+    select
+        'meeting', meeting_id, owner_id, occurred_at, deal_id, true, null
+    from {{ ref('stg_hubspot__meetings') }} where not is_archived
+    union all
+    select
+        'task', task_id, owner_id, occurred_at, deal_id, coalesce(is_completed, false), null
+    from {{ ref('stg_hubspot__tasks') }} where not is_archived
+)
+
+select
+    activity_type || ':' || activity_id as activity_key,
+    activity_id,
+    activity_type,
+    owner_id,
+    occurred_at,
+    {{ reporting_month('occurred_at') }} as activity_month,
+    deal_id,
+    is_completed,
+    call_disposition_id,
+    coalesce(
+        call_disposition_id in ({{ "'" ~ var('connected_call_dispositions') | join("', '") ~ "'" }}),
+        false
+    ) as is_connected_call
+from unioned

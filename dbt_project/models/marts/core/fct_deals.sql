@@ -1,0 +1,55 @@
+with deals as (
+    select * from {{ ref('stg_hubspot__deals') }} where not is_archived
+),
+
+stages as (
+    select * from {{ ref('stg_hubspot__deal_pipeline_stages') }}
+),
+
+closes as (
+    select * from {{ ref('int_deal_closes') }}
+),
+
+companies as (
+    select deal_id, min(company_id) as company_id
+    from {{ ref('stg_hubspot__deal_companies') }}
+    group by deal_id
+),
+
+joined as (
+    select
+        d.deal_id,
+        d.deal_name,
+        d.pipeline_id,
+        d.stage_id,
+        s.stage_label,
+        s.probability as stage_probability,
+        coalesce(s.is_closed, false) as is_closed,
+        coalesce(s.is_closed and s.probability = 1, false) as is_won,
+        coalesce(s.is_closed and s.probability = 0, false) as is_lost,
+        d.owner_id as current_owner_id,
+        case
+            when s.is_closed then coalesce(c.owner_id_at_close, d.owner_id)
+            else d.owner_id
+        end as owner_id,
+        co.company_id,
+        d.amount,
+        d.currency_code,
+        coalesce(d.amount_home, case when d.currency_code = '{{ var("home_currency") }}' then d.amount end)
+            as amount_home,
+        d.created_at,
+        case when s.is_closed then coalesce(c.closed_at, d.close_date_property) end as closed_at,
+        d.close_date_property,
+        d.updated_at
+    from deals as d
+    left join stages as s on s.pipeline_id = d.pipeline_id and s.stage_id = d.stage_id
+    left join closes as c on c.deal_id = d.deal_id
+    left join companies as co on co.deal_id = d.deal_id
+)
+
+select
+    *,
+    {{ reporting_month('created_at') }} as created_month,
+    {{ reporting_month('closed_at') }} as closed_month,
+    {{ dbt.datediff('created_at', 'closed_at', 'second') }} / 86400.0 as days_to_close
+from joined

@@ -1,0 +1,12 @@
+select
+    id as contact_id,
+    properties__firstname as first_name,
+    properties__lastname as last_name,
+    properties__email as email,
+    properties__lifecyclestage as lifecycle_stage,
+    nullif(properties__associatedcompanyid, '') as company_id,
+    nullif(properties__hubspot_owner_id, '') as owner_id,
+    {{ parse_timestamptz('properties__createdate') }} as created_at,
+    {{ parse_timestamptz('properties__lastmodifieddate') }} as updated_at,
+    coalesce(archived, false) as is_archived
+from {{ source('raw_hubspot', 'contacts') }}
