@@ -1,0 +1,7 @@
+"""Dagster entry point (workspace.yaml): merges the domain modules under defs/."""
+
+import dagster as dg
+
+from orchestration.defs import ingestion, jobs, transform
+
+defs = dg.Definitions.merge(ingestion.defs, transform.defs, jobs.defs)

@@ -1,0 +1,45 @@
+"""Raw layer: HubSpot CRM -> DuckDB `raw_hubspot` through dlt."""
+
+
+import dagster as dg
+from dagster_dlt import DagsterDltResource, dlt_assets
+
+from ingestion.hubspot.preflight import CrmUnavailable, check_crm
+from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
+from ingestion.settings import ConfigError, load_settings
+from orchestration.lib.errors import UserFacingError
+from orchestration.lib.translators import HubSpotDltTranslator
+
+DUCKDB_POOL = "duckdb"
+
+# Built once for the asset graph only; the run builds its own from the current settings.
+_SPEC_SOURCE = hubspot_source("https://api.hubapi.com", "unused-at-definition-time")
+_SPEC_PIPELINE = hubspot_pipeline("data/warehouse.duckdb", "data/.dlt_pipelines")
+
+
+@dlt_assets(
+    dlt_source=_SPEC_SOURCE,
+    dlt_pipeline=_SPEC_PIPELINE,
+    name="hubspot",
+    dagster_dlt_translator=HubSpotDltTranslator(),
+    pool=DUCKDB_POOL,
+)
+def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+    """Extract every HubSpot resource and merge it into raw_hubspot (parquet loads)."""
+    try:
+        settings = load_settings()
+        token = settings.token()
+        check_crm(settings.crm_base_url, token)
+    except (ConfigError, CrmUnavailable) as exc:
+        raise UserFacingError(str(exc)) from None
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
+    yield from dlt.run(
+        context=context,
+        dlt_source=hubspot_source(settings.crm_base_url, token),
+        dlt_pipeline=pipeline,
+        loader_file_format="parquet",
+    )
+
+
+defs = dg.Definitions(assets=[hubspot_raw], resources={"dlt": DagsterDltResource()})

@@ -1,0 +1,160 @@
+"""`make demo`: start the CRM sandbox, run the nightly job once, show what was built.
+
+The run is a real Dagster run recorded in DAGSTER_HOME, so `make dev` shows it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+import dagster as dg
+import duckdb
+
+from ingestion.sandbox.generator import PRESETS
+from ingestion.sandbox.runner import sandbox_process
+from ingestion.settings import ConfigError, load_settings
+
+MARTS_SCHEMA = "marts"
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+class _ProgressHandler(logging.Handler):
+    """Prints step starts and ends and each raw table loaded (dbt prints its own lines)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None:
+            return
+        if event.event_type_value == "STEP_START":
+            print(f"    step {event.step_key} started", flush=True)
+        elif event.event_type_value == "STEP_SUCCESS":
+            print(f"    step {event.step_key} done", flush=True)
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            key = event.asset_key.to_user_string()
+            if key.startswith("raw_hubspot/"):
+                print(f"      loaded {key}", flush=True)
+        elif event.event_type_value == "STEP_FAILURE":
+            print(f"    step {event.step_key} FAILED", flush=True)
+
+
+@dg.logger
+def progress_logger(_init_context) -> logging.Logger:
+    log = logging.Logger("crm_warehouse.progress", level=logging.DEBUG)
+    log.addHandler(_ProgressHandler())
+    return log
+
+
+def run_nightly_job(
+    instance: dg.DagsterInstance | None = None, quiet: bool = True
+) -> dg.ExecuteInProcessResult:
+    """Run the nightly job in this process; quiet prints progress lines instead of logs."""
+    from orchestration.definitions import defs
+
+    run_config: dict = {}
+    if quiet:
+        defs = dg.Definitions.merge(defs, dg.Definitions(loggers={"progress": progress_logger}))
+        run_config = {"loggers": {"progress": {}}}
+    job = defs.resolve_job_def("nightly_warehouse")
+    return job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+
+
+def first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            err = event.step_failure_data.error
+            user = event.step_failure_data.user_failure_data
+            if user and user.description:
+                return f"{event.step_key}: {user.description}"
+            if err is not None:
+                cause = err.cause or err
+                return f"{event.step_key}: {cause.message.strip().splitlines()[-1]}"
+    return "the run failed; open `make dev` to read its logs"
+
+
+def summary(warehouse: str) -> str:
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        lines = ["", f"Warehouse: {warehouse}", "", "Rows per mart:"]
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('core', 'marts') order by 1, 2"
+        ).fetchall()
+        for schema, table in tables:
+            n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            lines.append(f"  {schema}.{table:<32} {n:>8,}")
+        # Last complete month: the month before the newest month with data.
+        month = con.execute(
+            f"select max(month_start) - interval 1 month from {MARTS_SCHEMA}.mart_rep_performance_monthly"
+        ).fetchone()[0]
+        top = con.execute(
+            f"""
+            select rep_name, team_name, bookings, quota, quota_attainment, win_rate
+            from {MARTS_SCHEMA}.mart_rep_performance_monthly
+            where month_start = ? and quota_attainment is not null
+            order by quota_attainment desc, rep_name
+            limit 5
+            """,
+            [month],
+        ).fetchall()
+        lines += ["", f"Top 5 reps by quota attainment, {month:%B %Y} (last complete month):"]
+        lines.append(f"  {'rep':<28} {'team':<26} {'bookings':>12} {'quota':>12} {'attain':>7} {'win':>6}")
+        for name, team, bookings, quota, attainment, win_rate in top:
+            win = f"{win_rate:.0%}" if win_rate is not None else "-"
+            lines.append(
+                f"  {name:<28} {team or '-':<26} {bookings:>12,.2f} {quota:>12,.2f} "
+                f"{attainment:>7.0%} {win:>6}"
+            )
+        lines += [
+            "",
+            "Query it:",
+            f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', read_only=True)"
+            f".sql('select * from marts.mart_rep_performance_monthly limit 5'))\"",
+        ]
+        return "\n".join(lines)
+    finally:
+        con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default=os.environ.get("SANDBOX_PRESET", "small"))
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    if args.preset not in PRESETS:
+        print(
+            f"error: unknown sandbox preset {args.preset!r}: use one of {', '.join(PRESETS)}",
+            file=sys.stderr,
+        )
+        return 2
+    started = time.monotonic()
+    step(f"starting the CRM sandbox (preset {args.preset}, seed {args.seed})")
+    with sandbox_process(args.preset, args.seed) as sandbox:
+        os.environ["CRM_BASE_URL"] = sandbox.base_url
+        os.environ["CRM_ACCESS_TOKEN"] = sandbox.token
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        step(f"sandbox serving HubSpot API v3 at {sandbox.base_url}")
+        step(f"running the nightly job: extract (dlt) -> {settings.warehouse_path} -> dbt build")
+        instance = dg.DagsterInstance.get()
+        result = run_nightly_job(instance)
+    step("sandbox stopped")
+    if not result.success:
+        print(f"error: {first_failure(result)}", file=sys.stderr)
+        return 1
+    step(f"done in {time.monotonic() - started:.0f}s (Dagster run {result.run_id[:8]})")
+    print(summary(str(settings.warehouse_path)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
