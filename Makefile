@@ -10,9 +10,14 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 
-.PHONY: setup demo test dev lint format bench clean
+.PHONY: setup demo test dev lint format bench docs clean
 
-setup: $(VENV)/.synced dbt_project/target/manifest.json
+setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
+
+# Instance config (the one-writer "duckdb" pool); run history lives in .dagster_home/.
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@cp $< $@
 
 $(UV):
 	@echo "==> bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
@@ -31,15 +36,12 @@ dbt_project/target/manifest.json: $(VENV)/.synced $(shell find dbt_project -name
 	@touch $@
 
 demo: setup
-	@mkdir -p $(DAGSTER_HOME)
 	@$(BIN)/python -m orchestration.demo
 
 test: setup
-	@mkdir -p $(DAGSTER_HOME)
 	@$(BIN)/python -m pytest
 
 dev: setup
-	@mkdir -p $(DAGSTER_HOME)
 	@$(BIN)/dagster dev -w workspace.yaml
 
 lint: setup
@@ -51,5 +53,8 @@ format: setup
 bench: setup
 	@$(BIN)/python -m ingestion.sandbox.bench
 
+docs: setup
+	@cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . --static
+
 clean:
-	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs data
+	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs data .dagster_home

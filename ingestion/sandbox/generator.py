@@ -135,8 +135,7 @@ class Organisation:
         self.reps: list[Rep] = []
         self.teams: dict[str, str] = {}
         self.objects: dict[str, dict[str, Record]] = {
-            t: {}
-            for t in ("companies", "contacts", "deals", *ACTIVITY_TYPES, "goal_targets")
+            t: {} for t in ("companies", "contacts", "deals", *ACTIVITY_TYPES, "goal_targets")
         }
         self._next_id = 1000
         local_now = now.astimezone(self.tz)
@@ -318,7 +317,9 @@ class Organisation:
     def _build_deal(self, rep: Rep, created: datetime) -> None:
         rng = self.rng
         did = self._id()
-        currency = rng.choices([c for c, _ in CURRENCY_WEIGHTS], [w for _, w in CURRENCY_WEIGHTS])[0]
+        currency = rng.choices([c for c, _ in CURRENCY_WEIGHTS], [w for _, w in CURRENCY_WEIGHTS])[
+            0
+        ]
         amount = money(rng.lognormvariate(math.log(4000 * rep.size_mult), 0.6))
         expected_days = max(3.0, rng.gammavariate(3.0, 15.0) * rep.cycle_mult)
         expected_close = created + timedelta(days=expected_days)
@@ -355,7 +356,10 @@ class Organisation:
         amounts: list[tuple[datetime, Decimal]] = [(created, amount)]
         if rng.random() < 0.2:
             amounts.append(
-                (created + (close_ts - created) * 0.4, money(amount * Decimal(str(rng.uniform(0.8, 1.2)))))
+                (
+                    created + (close_ts - created) * 0.4,
+                    money(amount * Decimal(str(rng.uniform(0.8, 1.2)))),
+                )
             )
         closedates: list[tuple[datetime, datetime]] = [(created, expected_close)]
         closedates.append((close_ts, close_ts))
@@ -472,7 +476,9 @@ class Organisation:
             updated_at=ts,
             associations={"deals": [deal_id]} if deal_id else {},
         )
-        self._log(ts, "activity", activity_id=aid, type=kind, owner_id=owner_id, completed=completed)
+        self._log(
+            ts, "activity", activity_id=aid, type=kind, owner_id=owner_id, completed=completed
+        )
 
     def _build_prospecting(self) -> None:
         """Calls and emails not tied to any deal (prospecting)."""

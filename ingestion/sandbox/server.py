@@ -47,7 +47,14 @@ SINGULAR = {
 # What HubSpot returns when no `properties` parameter is given.
 DEFAULT_PROPERTIES = {
     "companies": ["name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"],
-    "contacts": ["firstname", "lastname", "email", "createdate", "lastmodifieddate", "hs_object_id"],
+    "contacts": [
+        "firstname",
+        "lastname",
+        "email",
+        "createdate",
+        "lastmodifieddate",
+        "hs_object_id",
+    ],
     "deals": [
         "dealname",
         "amount",

@@ -1,6 +1,5 @@
 """Raw layer: HubSpot CRM -> DuckDB `raw_hubspot` through dlt."""
 
-
 import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
 

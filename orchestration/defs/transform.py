@@ -1,6 +1,5 @@
 """Staging, core and KPI marts: dbt models built against the same DuckDB file."""
 
-
 import json
 import os
 import sys

@@ -32,9 +32,11 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
     """dbt models grouped by layer (staging, intermediate, core, marts)."""
 
     def __init__(self) -> None:
-        super().__init__(settings=DagsterDbtTranslatorSettings(
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
                 enable_asset_checks=True, enable_duplicate_source_asset_keys=True
-            ))
+            )
+        )
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":

@@ -1,0 +1,60 @@
+"""Run the nightly job in this process (demo, tests) and read why a run failed."""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+
+
+class _ProgressHandler(logging.Handler):
+    """Prints step starts and ends and each raw table loaded (dbt prints its own lines)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None:
+            return
+        if event.event_type_value == "STEP_START":
+            print(f"    step {event.step_key} started", flush=True)
+        elif event.event_type_value == "STEP_SUCCESS":
+            print(f"    step {event.step_key} done", flush=True)
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            key = event.asset_key.to_user_string()
+            if key.startswith("raw_hubspot/"):
+                print(f"      loaded {key}", flush=True)
+        elif event.event_type_value == "STEP_FAILURE":
+            print(f"    step {event.step_key} FAILED", flush=True)
+
+
+@dg.logger
+def progress_logger(_init_context) -> logging.Logger:
+    log = logging.Logger("crm_warehouse.progress", level=logging.DEBUG)
+    log.addHandler(_ProgressHandler())
+    return log
+
+
+def run_nightly_job(
+    instance: dg.DagsterInstance | None = None, quiet: bool = True
+) -> dg.ExecuteInProcessResult:
+    """Run the nightly job in this process; quiet prints progress lines instead of logs."""
+    from orchestration.definitions import defs
+
+    run_config: dict = {}
+    if quiet:
+        defs = dg.Definitions.merge(defs, dg.Definitions(loggers={"progress": progress_logger}))
+        run_config = {"loggers": {"progress": {}}}
+    job = defs.resolve_job_def("nightly_warehouse")
+    return job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+
+
+def first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            err = event.step_failure_data.error
+            user = event.step_failure_data.user_failure_data
+            if user and user.description:
+                return f"{event.step_key}: {user.description}"
+            if err is not None:
+                cause = err.cause or err
+                return f"{event.step_key}: {cause.message.strip().splitlines()[-1]}"
+    return "the run failed; open `make dev` to read its logs"

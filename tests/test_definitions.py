@@ -1,0 +1,67 @@
+"""The Dagster definitions load, wire dlt tables to dbt sources, and share one DuckDB pool."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.definitions import defs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_definitions_are_loadable():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_dbt_sources_depend_on_the_dlt_tables_that_feed_them():
+    graph = defs.resolve_asset_graph()
+    stg_deals = dg.AssetKey(["staging", "stg_hubspot__deals"])
+    history = dg.AssetKey(["staging", "stg_hubspot__deal_property_history"])
+    raw_deals = dg.AssetKey(["raw_hubspot", "deals"])
+    assert raw_deals in graph.get(stg_deals).parent_keys
+    assert raw_deals in graph.get(history).parent_keys
+    assert graph.get(raw_deals).is_materializable
+    mart = dg.AssetKey(["marts", "mart_rep_performance_monthly"])
+    ancestors = graph.get_ancestor_asset_keys(mart)
+    assert {
+        raw_deals,
+        dg.AssetKey(["raw_hubspot", "calls"]),
+        dg.AssetKey(["core", "fct_deals"]),
+    } <= ancestors
+
+
+def test_every_duckdb_writer_is_in_one_pool():
+    pools = {
+        node.key.to_user_string(): node.pools
+        for node in defs.resolve_asset_graph().asset_nodes
+        if node.is_materializable
+    }
+    assert pools and all(p == {"duckdb"} for p in pools.values()), pools
+    limit = (ROOT / "orchestration" / "dagster.yaml").read_text()
+    assert "default_limit: 1" in limit
+
+
+def test_nightly_schedule_runs_everything_at_two_in_baku():
+    schedule = defs.resolve_schedule_def("nightly_warehouse_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Baku"
+    job = defs.resolve_job_def("nightly_warehouse")
+    all_keys = {n.key for n in defs.resolve_asset_graph().asset_nodes if n.is_materializable}
+    assert set(job.asset_layer.executable_asset_keys) >= all_keys
+
+
+def test_workspace_validates_with_the_dagster_cli():
+    dagster = Path(sys.executable).parent / "dagster"
+    proc = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "passed validation" in proc.stderr + proc.stdout

@@ -1,0 +1,48 @@
+"""Mistakes a user can make end in one line naming the fix, not a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+
+from ingestion.sandbox.runner import free_port
+from orchestration.lib.runs import first_failure, run_nightly_job
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("module", ["orchestration.demo", "ingestion.sandbox"])
+def test_unknown_preset_is_one_line(module):
+    proc = _run_cli("-m", module, "--preset", "gigantic")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "unknown sandbox preset 'gigantic'" in lines[0] and "small" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"CRM_ACCESS_TOKEN": "wrong"},
+            "set CRM_ACCESS_TOKEN to a valid HubSpot private app token",
+        ),
+        ({"CRM_ACCESS_TOKEN": ""}, "CRM_ACCESS_TOKEN is not set"),
+        ({"CRM_BASE_URL": "http://127.0.0.1:{port}"}, "check CRM_BASE_URL"),
+        ({"CRM_BASE_URL": "ftp://example"}, "CRM_BASE_URL"),
+        ({"REPORTING_TIMEZONE": "Mars/Olympus"}, "REPORTING_TIMEZONE"),
+    ],
+)
+def test_bad_configuration_fails_the_run_with_one_clear_line(crm_env, monkeypatch, env, expected):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value.format(port=free_port()))
+    result = run_nightly_job(dg.DagsterInstance.ephemeral())
+    assert not result.success
+    message = first_failure(result)
+    assert expected in message
+    assert "\n" not in message and "Traceback" not in message
