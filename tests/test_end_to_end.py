@@ -63,11 +63,7 @@ def two_runs(crm_env):
 
 def test_every_asset_materialized_and_every_dbt_test_passed(two_runs):
     first, *_ = two_runs
-    keys = {
-        m.asset_key.to_user_string()
-        for m in first.get_asset_materialization_events()
-        for m in [m.asset_materialization]
-    }
+    keys = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
     assert {
         "raw_hubspot/deals",
         "raw_hubspot/owners",

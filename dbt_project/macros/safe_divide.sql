@@ -1,5 +1,5 @@
 {#- Empty or NULL denominators give NULL, never 0 or an error (METRICS.md). -#}
 {% macro safe_divide(numerator, denominator) -%}
     case when ({{ denominator }}) is null or ({{ denominator }}) = 0 then null
-         else cast({{ numerator }} as {{ dbt.type_float() }}) / ({{ denominator }}) end
+         else cast({{ numerator }} as double precision) / ({{ denominator }}) end
 {%- endmacro %}

@@ -1,4 +1,4 @@
--- When each currently-closed deal entered its closed stage, and who owned it then.
+-- When each currently-closed deal entered its current closed stage, and who owned it then.
 -- A deal moved back to an open stage after closing has no row here (it is open again).
 with deals as (
     select deal_id, pipeline_id from {{ ref('stg_hubspot__deals') }}
@@ -17,18 +17,33 @@ stage_changes as (
     where h.property_name = 'dealstage'
 ),
 
-last_open as (
-    select deal_id, max(changed_at) as last_open_at
+ranked as (
+    select
+        *,
+        row_number() over (partition by deal_id order by changed_at desc, stage_id) as recency
     from stage_changes
-    where not is_closed
-    group by deal_id
 ),
 
+-- History includes the current value as its newest entry.
+current_stage as (
+    select deal_id, stage_id, is_closed from ranked where recency = 1
+),
+
+last_other_stage as (
+    select s.deal_id, max(s.changed_at) as last_other_at
+    from stage_changes as s
+    inner join current_stage as c on c.deal_id = s.deal_id
+    where s.stage_id <> c.stage_id
+    group by s.deal_id
+),
+
+-- Entry into the current closed stage: the first change of its final uninterrupted run.
 closes as (
-    select c.deal_id, min(c.changed_at) as closed_at
-    from stage_changes as c
-    left join last_open as o on o.deal_id = c.deal_id
-    where c.is_closed and (o.last_open_at is null or c.changed_at > o.last_open_at)
+    select c.deal_id, min(s.changed_at) as closed_at
+    from current_stage as c
+    inner join stage_changes as s on s.deal_id = c.deal_id and s.stage_id = c.stage_id
+    left join last_other_stage as o on o.deal_id = c.deal_id
+    where c.is_closed and (o.last_other_at is null or s.changed_at > o.last_other_at)
     group by c.deal_id
 ),
 

@@ -6,6 +6,8 @@ with bounds as (
         union all
         select {{ reporting_date('close_date_property') }} from {{ ref('stg_hubspot__deals') }}
         union all
+        select {{ reporting_date('closed_at') }} from {{ ref('int_deal_closes') }}
+        union all
         select {{ reporting_date('occurred_at') }} from {{ ref('fct_activities') }}
         union all
         select {{ reporting_date('starts_at') }} from {{ ref('stg_hubspot__goal_targets') }}

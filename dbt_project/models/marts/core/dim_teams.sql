@@ -1,7 +1,7 @@
 select
     team_id,
     max(team_name) as team_name,
-    count(*) as rep_count
+    sum(case when is_archived then 0 else 1 end) as rep_count
 from {{ ref('stg_hubspot__owners') }}
-where team_id is not null and not is_archived
+where team_id is not null
 group by team_id
