@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import dlt
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,12 +56,17 @@ class Settings(BaseSettings):
         return self.warehouse_path.parent / ".dlt_pipelines"
 
     def token(self) -> str:
-        if self.crm_access_token is None or not self.crm_access_token.get_secret_value():
-            raise ConfigError(
-                "CRM_ACCESS_TOKEN is not set: export your HubSpot private app token "
-                "(or run `make demo`, which starts the sandbox and sets it)"
-            )
-        return self.crm_access_token.get_secret_value()
+        """The CRM token from CRM_ACCESS_TOKEN, else dlt's `.dlt/secrets.toml`
+        (`[sources.hubspot] access_token = "..."`)."""
+        if self.crm_access_token is not None and self.crm_access_token.get_secret_value():
+            return self.crm_access_token.get_secret_value()
+        from_dlt = dlt.secrets.get("sources.hubspot.access_token")
+        if from_dlt:
+            return str(from_dlt)
+        raise ConfigError(
+            "CRM_ACCESS_TOKEN is not set: export your HubSpot private app token "
+            "(or run `make demo`, which starts the sandbox and sets it)"
+        )
 
     def dbt_vars(self) -> dict[str, str | int]:
         return {

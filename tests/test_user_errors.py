@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -46,3 +47,25 @@ def test_bad_configuration_fails_the_run_with_one_clear_line(crm_env, monkeypatc
     message = first_failure(result)
     assert expected in message
     assert "\n" not in message and "Traceback" not in message
+
+
+def test_token_can_come_from_dlt_secrets(tmp_path):
+    """dlt reads `.dlt/secrets.toml` from the working directory (a fresh process here)."""
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "secrets.toml").write_text(
+        '[sources.hubspot]\naccess_token = "pat-from-dlt"\n'
+    )
+    code = (
+        "from ingestion.settings import Settings; s = Settings(); "
+        "print(s.token()); print('pat-from-dlt' in repr(s))"
+    )
+    env = {**os.environ, "CRM_ACCESS_TOKEN": ""}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout.split() == ["pat-from-dlt", "False"], proc.stderr
