@@ -13,7 +13,7 @@ import time
 import dagster as dg
 import duckdb
 
-from ingestion.sandbox.generator import PRESETS
+from ingestion.sandbox.generator import PRESETS, unknown_preset_message
 from ingestion.sandbox.runner import sandbox_process
 from ingestion.settings import ConfigError, load_settings
 from orchestration.lib.runs import first_failure, run_nightly_job
@@ -77,10 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
-        print(
-            f"error: unknown sandbox preset {args.preset!r}: use one of {', '.join(PRESETS)}",
-            file=sys.stderr,
-        )
+        print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
         return 2
     started = time.monotonic()
     step(f"starting the CRM sandbox (preset {args.preset}, seed {args.seed})")

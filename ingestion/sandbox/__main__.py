@@ -11,7 +11,7 @@ import sys
 
 import uvicorn
 
-from ingestion.sandbox.generator import PRESETS, Organisation
+from ingestion.sandbox.generator import PRESETS, Organisation, unknown_preset_message
 from ingestion.sandbox.server import create_app
 
 
@@ -23,10 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
-        print(
-            f"error: unknown sandbox preset {args.preset!r}; use one of: {', '.join(PRESETS)}",
-            file=sys.stderr,
-        )
+        print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
         return 2
     org = Organisation(args.preset, args.seed)
     app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"))

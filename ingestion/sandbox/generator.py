@@ -65,6 +65,10 @@ ACTIVITY_TYPES = ("calls", "emails", "meetings", "tasks")
 TEAM_NAMES = ["Bakı", "Gəncə", "Sumqayıt", "Şəki", "Lənkəran", "Quba", "Naxçıvan", "Şirvan"]
 
 
+def unknown_preset_message(name: str) -> str:
+    return f"unknown sandbox preset {name!r}: use one of {', '.join(PRESETS)}"
+
+
 def iso(ts: datetime) -> str:
     """HubSpot's timestamp format: UTC with milliseconds and a Z."""
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
@@ -120,9 +124,7 @@ class Organisation:
 
     def __init__(self, preset: str = "small", seed: int = 42, now: datetime = DEFAULT_NOW):
         if preset not in PRESETS:
-            raise ValueError(
-                f"unknown sandbox preset {preset!r}: use one of {', '.join(sorted(PRESETS))}"
-            )
+            raise ValueError(unknown_preset_message(preset))
         self.preset_name = preset
         self.preset = PRESETS[preset]
         self.seed = seed

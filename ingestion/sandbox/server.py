@@ -205,8 +205,6 @@ class Sandbox:
         return _json({"status": "ok", "preset": self.org.preset_name, "seed": self.org.seed})
 
     async def owners(self, request: Request) -> Response:
-        if not self.authorized(request):
-            return self.unauthorized()
         limit = min(int(request.query_params.get("limit", 100)), 500)
         after = int(request.query_params.get("after", 0))
         archived = request.query_params.get("archived", "false").lower() == "true"
@@ -236,8 +234,6 @@ class Sandbox:
         return _json(body)
 
     async def pipelines(self, request: Request) -> Response:
-        if not self.authorized(request):
-            return self.unauthorized()
         if request.path_params["object_type"] != "deals":
             return _json({"results": []})
         created = iso(self.org.start)
@@ -265,14 +261,9 @@ class Sandbox:
         }
         return _json({"results": [pipeline]})
 
-    async def properties(self, request: Request) -> Response:
-        if not self.authorized(request):
-            return self.unauthorized()
-        object_type = request.path_params["object_type"]
-        if object_type not in self.stores:
-            return self.unknown_type(object_type)
+    async def properties(self, request: Request, object_type: str, store: Store) -> Response:
         results = []
-        for i, name in enumerate(self.stores[object_type].property_names):
+        for i, name in enumerate(store.property_names):
             if _is_datetime_property(name):
                 ptype, field = "datetime", "date"
             elif name in NUMBER_PROPERTIES:
@@ -299,13 +290,7 @@ class Sandbox:
             )
         return _json({"results": results})
 
-    async def list_objects(self, request: Request) -> Response:
-        if not self.authorized(request):
-            return self.unauthorized()
-        object_type = request.path_params["object_type"]
-        store = self.stores.get(object_type)
-        if store is None:
-            return self.unknown_type(object_type)
+    async def list_objects(self, request: Request, object_type: str, store: Store) -> Response:
         q = request.query_params
         with_history = _csv(request, "propertiesWithHistory")
         max_page = MAX_PAGE_WITH_HISTORY if with_history else MAX_PAGE
@@ -332,12 +317,7 @@ class Sandbox:
             }
         return _json(body)
 
-    async def get_object(self, request: Request) -> Response:
-        if not self.authorized(request):
-            return self.unauthorized()
-        object_type = request.path_params["object_type"]
-        if object_type not in self.stores:
-            return self.unknown_type(object_type)
+    async def get_object(self, request: Request, object_type: str, store: Store) -> Response:
         rec = self.org.objects[object_type].get(request.path_params["object_id"])
         if rec is None:
             return hubspot_error(404, "Object not found", "OBJECT_NOT_FOUND")
@@ -351,12 +331,7 @@ class Sandbox:
             )
         )
 
-    async def batch_read(self, request: Request) -> Response:
-        if not self.authorized(request):
-            return self.unauthorized()
-        object_type = request.path_params["object_type"]
-        if object_type not in self.stores:
-            return self.unknown_type(object_type)
+    async def batch_read(self, request: Request, object_type: str, store: Store) -> Response:
         body = orjson.loads(await request.body())
         started = iso(datetime.now(UTC))
         records = self.org.objects[object_type]
@@ -379,13 +354,7 @@ class Sandbox:
             }
         )
 
-    async def search(self, request: Request) -> Response:
-        if not self.authorized(request):
-            return self.unauthorized()
-        object_type = request.path_params["object_type"]
-        store = self.stores.get(object_type)
-        if store is None:
-            return self.unknown_type(object_type)
+    async def search(self, request: Request, object_type: str, store: Store) -> Response:
         try:
             body = orjson.loads(await request.body() or b"{}")
             limit = max(1, min(int(body.get("limit", 10)), MAX_SEARCH_PAGE))
@@ -474,15 +443,36 @@ def _numeric_like(value: str) -> bool:
 
 def create_app(org: Organisation, token: str) -> Starlette:
     sb = Sandbox(org, token)
+
+    def authed(handler):
+        async def endpoint(request: Request) -> Response:
+            if not sb.authorized(request):
+                return sb.unauthorized()
+            return await handler(request)
+
+        return endpoint
+
+    def typed(handler):
+        """Authenticated endpoint on /objects/{object_type}: resolves the record store."""
+
+        async def endpoint(request: Request) -> Response:
+            object_type = request.path_params["object_type"]
+            if object_type not in sb.stores:
+                return sb.unknown_type(object_type)
+            return await handler(request, object_type, sb.stores[object_type])
+
+        return authed(endpoint)
+
+    objects = "/crm/v3/objects/{object_type}"
     routes = [
         Route("/_sandbox/health", sb.health),
-        Route("/crm/v3/owners", sb.owners),
-        Route("/crm/v3/owners/", sb.owners),
-        Route("/crm/v3/pipelines/{object_type}", sb.pipelines),
-        Route("/crm/v3/properties/{object_type}", sb.properties),
-        Route("/crm/v3/objects/{object_type}", sb.list_objects),
-        Route("/crm/v3/objects/{object_type}/search", sb.search, methods=["POST"]),
-        Route("/crm/v3/objects/{object_type}/batch/read", sb.batch_read, methods=["POST"]),
-        Route("/crm/v3/objects/{object_type}/{object_id}", sb.get_object),
+        Route("/crm/v3/owners", authed(sb.owners)),
+        Route("/crm/v3/owners/", authed(sb.owners)),
+        Route("/crm/v3/pipelines/{object_type}", authed(sb.pipelines)),
+        Route("/crm/v3/properties/{object_type}", typed(sb.properties)),
+        Route(objects, typed(sb.list_objects)),
+        Route(f"{objects}/search", typed(sb.search), methods=["POST"]),
+        Route(f"{objects}/batch/read", typed(sb.batch_read), methods=["POST"]),
+        Route(objects + "/{object_id}", typed(sb.get_object)),
     ]
     return Starlette(routes=routes)
