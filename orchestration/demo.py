@@ -10,13 +10,12 @@ import os
 import sys
 import time
 
-import dagster as dg
 import duckdb
 
 from ingestion.sandbox.generator import PRESETS, unknown_preset_message
 from ingestion.sandbox.runner import sandbox_process
 from ingestion.settings import ConfigError, load_settings
-from orchestration.lib.runs import first_failure, run_nightly_job
+from orchestration.lib.runs import first_failure, project_instance, run_nightly_job
 
 MARTS_SCHEMA = "marts"
 
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         step(f"sandbox serving HubSpot API v3 at {sandbox.base_url}")
         step(f"running the nightly job: extract (dlt) -> {settings.warehouse_path} -> dbt build")
-        instance = dg.DagsterInstance.get()
+        instance = project_instance()
         result = run_nightly_job(instance)
     step("sandbox stopped")
     if not result.success:

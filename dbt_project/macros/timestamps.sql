@@ -32,3 +32,17 @@
 {% macro parse_number(column) -%}
     cast(nullif(trim({{ column }}), '') as {{ dbt.type_numeric() }})
 {%- endmacro %}
+
+{#- The instant a reporting-time-zone day starts (00:00 local), as a timestamptz. -#}
+{% macro local_day_start(day) -%}
+    {{ return(adapter.dispatch('local_day_start')(day)) }}
+{%- endmacro %}
+
+{% macro default__local_day_start(day) -%}
+    (cast(cast({{ day }} as date) as timestamp) at time zone '{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
+{#- Exact days between two timestamps, fractional (HubSpot timestamps are in milliseconds). -#}
+{% macro days_between(start, end) -%}
+    {{ dbt.datediff(start, end, 'millisecond') }} / 86400000.0
+{%- endmacro %}

@@ -13,6 +13,14 @@ import dlt
 from dlt.sources import DltSource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
+# HubSpot's default contact lifecycle stages, in funnel order.
+LIFECYCLE_STAGES = [
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+]
 # Properties requested per object; each lands as a text column `properties__<name>`.
 OBJECT_PROPERTIES: dict[str, list[str]] = {
     "companies": [
@@ -33,6 +41,7 @@ OBJECT_PROPERTIES: dict[str, list[str]] = {
         "hubspot_owner_id",
         "createdate",
         "lastmodifieddate",
+        *(f"hs_lifecyclestage_{stage}_date" for stage in LIFECYCLE_STAGES),
     ],
     "deals": [
         "dealname",
@@ -95,6 +104,13 @@ OBJECT_PROPERTIES: dict[str, list[str]] = {
         "hs_createdate",
         "hs_lastmodifieddate",
     ],
+    "feedback_submissions": [
+        "hs_survey_type",
+        "hs_survey_name",
+        "hs_value",
+        "hs_submission_timestamp",
+        "hs_lastmodifieddate",
+    ],
 }
 DEAL_HISTORY_PROPERTIES = [
     "dealstage",
@@ -105,7 +121,7 @@ DEAL_HISTORY_PROPERTIES = [
 ]
 ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
 # Loaded incrementally: only records whose updatedAt moved since the last run are loaded.
-INCREMENTAL = ("deals", *ENGAGEMENTS)
+INCREMENTAL = ("deals", *ENGAGEMENTS, "feedback_submissions")
 RESOURCES = ("owners", "deal_pipelines", *OBJECT_PROPERTIES)
 
 
@@ -134,13 +150,26 @@ def tag_associations(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def first_associated_id(record: dict[str, Any], kind: str) -> str | None:
+    """The lowest associated id of one kind (ids are numeric strings)."""
+    results = (record.get("associations") or {}).get(kind, {}).get("results") or []
+    ids = sorted((r["id"] for r in results), key=lambda i: (len(i), i))
+    return ids[0] if ids else None
+
+
 def lift_deal_association(engagement: dict[str, Any]) -> dict[str, Any]:
     """Expose the first associated deal as a column (all associations stay nested)."""
     tag_associations(engagement)
-    results = (engagement.get("associations") or {}).get("deals", {}).get("results") or []
-    ids = sorted((r["id"] for r in results), key=lambda i: (len(i), i))
-    engagement["associated_deal_id"] = ids[0] if ids else None
+    engagement["associated_deal_id"] = first_associated_id(engagement, "deals")
     return engagement
+
+
+def lift_feedback_links(submission: dict[str, Any]) -> dict[str, Any]:
+    """Expose the first associated deal and company of a feedback submission as columns."""
+    tag_associations(submission)
+    submission["associated_deal_id"] = first_associated_id(submission, "deals")
+    submission["associated_company_id"] = first_associated_id(submission, "companies")
+    return submission
 
 
 def lift_primary_team(owner: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +206,9 @@ def _object_resource(name: str) -> dict[str, Any]:
     if name in ENGAGEMENTS:
         params["associations"] = "deals"
         steps.append({"map": lift_deal_association})
+    if name == "feedback_submissions":
+        params["associations"] = "deals,companies"
+        steps.append({"map": lift_feedback_links})
     endpoint: dict[str, Any] = {"path": f"crm/v3/objects/{name}", "params": params}
     if name in INCREMENTAL:
         endpoint["incremental"] = {

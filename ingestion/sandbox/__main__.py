@@ -11,7 +11,13 @@ import sys
 
 import uvicorn
 
-from ingestion.sandbox.generator import PRESETS, Organisation, unknown_preset_message
+from ingestion.sandbox.generator import (
+    HOME_CURRENCY,
+    PORTAL_TIMEZONE,
+    PRESETS,
+    Organisation,
+    unknown_preset_message,
+)
 from ingestion.sandbox.server import create_app
 
 
@@ -19,13 +25,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--preset", default="small", help=f"one of {', '.join(PRESETS)}")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--timezone", default=PORTAL_TIMEZONE, help="the CRM portal's time zone")
+    parser.add_argument("--home-currency", default=HOME_CURRENCY, help="the CRM's home currency")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
         return 2
-    org = Organisation(args.preset, args.seed)
+    try:
+        org = Organisation(
+            args.preset, args.seed, timezone=args.timezone, home_currency=args.home_currency
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"))
     print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{args.port}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)

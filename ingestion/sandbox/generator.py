@@ -35,6 +35,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 # The sandbox clock: fixed so that a seed always gives the same organisation.
+# Exchange rates are in AZN per unit; the CRM converts deal amounts to its home currency.
 DEFAULT_NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
 PORTAL_TIMEZONE = "Asia/Baku"
 HOME_CURRENCY = "AZN"
@@ -96,6 +97,7 @@ class Rep:
     size_mult: float
     cycle_mult: float
     activity_mult: float
+    csat_mean: float
     monthly_quota: Decimal
 
 
@@ -122,14 +124,27 @@ class Event:
 class Organisation:
     """A generated sales org: reps, records by object type, and the event log."""
 
-    def __init__(self, preset: str = "small", seed: int = 42, now: datetime = DEFAULT_NOW):
+    def __init__(
+        self,
+        preset: str = "small",
+        seed: int = 42,
+        now: datetime = DEFAULT_NOW,
+        timezone: str = PORTAL_TIMEZONE,
+        home_currency: str = HOME_CURRENCY,
+    ):
         if preset not in PRESETS:
             raise ValueError(unknown_preset_message(preset))
+        if home_currency not in EXCHANGE_RATES:
+            raise ValueError(
+                f"unknown home currency {home_currency!r}: use one of {', '.join(EXCHANGE_RATES)}"
+            )
         self.preset_name = preset
         self.preset = PRESETS[preset]
         self.seed = seed
         self.now = now
-        self.tz = ZoneInfo(PORTAL_TIMEZONE)
+        self.timezone = timezone
+        self.home_currency = home_currency
+        self.tz = ZoneInfo(timezone)
         self.rng = random.Random(seed)
         self.faker = Faker("az_AZ")
         self.faker.seed_instance(seed)
@@ -137,7 +152,15 @@ class Organisation:
         self.reps: list[Rep] = []
         self.teams: dict[str, str] = {}
         self.objects: dict[str, dict[str, Record]] = {
-            t: {} for t in ("companies", "contacts", "deals", *ACTIVITY_TYPES, "goal_targets")
+            t: {}
+            for t in (
+                "companies",
+                "contacts",
+                "deals",
+                *ACTIVITY_TYPES,
+                "goal_targets",
+                "feedback_submissions",
+            )
         }
         self._next_id = 1000
         local_now = now.astimezone(self.tz)
@@ -147,21 +170,30 @@ class Organisation:
         self.start = datetime(first.year, first.month, first.day, tzinfo=self.tz).astimezone(UTC)
         self._build()
 
+    def rate_to_home(self, currency: str) -> Decimal:
+        """The CRM's exchange rate from a deal currency to its home currency."""
+        return EXCHANGE_RATES[currency] / EXCHANGE_RATES[self.home_currency]
+
     # ---------------------------------------------------------------- building
     def _id(self) -> str:
         self._next_id += self.rng.randint(1, 7)
         return str(self._next_id)
 
     def _log(self, ts: datetime, kind: str, **data) -> None:
+        """Record an event as the CRM stores it: up to the clock, to the millisecond."""
         if ts <= self.now:
-            self.events.append(Event(ts, kind, data))
+            self.events.append(
+                Event(ts.replace(microsecond=ts.microsecond // 1000 * 1000), kind, data)
+            )
 
     def _build(self) -> None:
         self._build_reps()
         self._build_accounts()
+        self._build_leads()
         self._build_quotas()
         self._build_deals()
         self._build_prospecting()
+        self._build_nps()
         self.events.sort(key=lambda e: e.ts)
 
     def _build_reps(self) -> None:
@@ -187,6 +219,7 @@ class Organisation:
                         size_mult=rng.uniform(0.6, 1.8),
                         cycle_mult=rng.uniform(0.6, 1.6),
                         activity_mult=rng.uniform(0.5, 1.6),
+                        csat_mean=rng.uniform(3.0, 4.8),
                         monthly_quota=money(rng.randrange(40, 160) * 500),
                     )
                 )
@@ -217,27 +250,61 @@ class Organisation:
                 )
                 self.rep_companies[rep.owner_id].append(cid)
                 for _ in range(rng.randint(1, 3)):
-                    kid = self._id()
-                    first, last = fk.first_name(), fk.last_name()
-                    ct = created + timedelta(hours=rng.uniform(0, 48))
-                    self.objects["contacts"][kid] = Record(
-                        id=kid,
-                        properties={
-                            "firstname": first,
-                            "lastname": last,
-                            "email": f"{ascii_slug(first)}.{ascii_slug(last)}{kid}@mail.example.az",
-                            "lifecyclestage": "lead",
-                            "associatedcompanyid": cid,
-                            "hubspot_owner_id": rep.owner_id,
-                            "createdate": iso(ct),
-                            "lastmodifieddate": iso(ct),
-                            "hs_object_id": kid,
-                        },
-                        created_at=ct,
-                        updated_at=ct,
-                        associations={"companies": [cid]},
-                    )
-                    self.company_contacts[cid].append(kid)
+                    self._contact(rep, cid, created + timedelta(hours=rng.uniform(0, 48)))
+
+    def _build_leads(self) -> None:
+        """New leads every month for each rep, at one of the rep's companies."""
+        span = (self.now - self.start).total_seconds()
+        for rep in self.reps:
+            for _ in range(int(self.preset.months * 3 * rep.activity_mult)):
+                created = self.start + timedelta(seconds=self.rng.uniform(0, span))
+                self._contact(rep, self.rng.choice(self.rep_companies[rep.owner_id]), created)
+
+    def _contact(self, rep: Rep, company_id: str, created: datetime) -> None:
+        """A contact moving through lifecycle stages; skipped stages get no date."""
+        rng, fk = self.rng, self.faker
+        kid = self._id()
+        first, last = fk.first_name(), fk.last_name()
+        reached: list[tuple[str, datetime]] = [("lead", created)]
+        odds = {
+            "marketingqualifiedlead": 0.75,
+            "salesqualifiedlead": 0.65,
+            "opportunity": min(0.9, rep.win_skill + 0.3),
+            "customer": 0.5,
+        }
+        ts = created
+        for stage, p in odds.items():
+            if stage in ("marketingqualifiedlead", "salesqualifiedlead") and rng.random() < 0.2:
+                continue  # skipped
+            if rng.random() > p:
+                break
+            ts += timedelta(days=rng.uniform(1, 20) * rep.cycle_mult)
+            reached.append((stage, ts))
+        reached = [(stage, at) for stage, at in reached if at <= self.now]
+        if not reached:
+            return
+        props: dict[str, str | None] = {
+            "firstname": first,
+            "lastname": last,
+            "email": f"{ascii_slug(first)}.{ascii_slug(last)}{kid}@mail.example.az",
+            "lifecyclestage": reached[-1][0],
+            "associatedcompanyid": company_id,
+            "hubspot_owner_id": rep.owner_id,
+            "createdate": iso(created),
+            "lastmodifieddate": iso(reached[-1][1]),
+            "hs_object_id": kid,
+        }
+        for stage, at in reached:
+            props[f"hs_lifecyclestage_{stage}_date"] = iso(at)
+            self._log(at, "lifecycle", contact_id=kid, stage=stage, owner_id=rep.owner_id)
+        self.objects["contacts"][kid] = Record(
+            id=kid,
+            properties=props,
+            created_at=created,
+            updated_at=reached[-1][1],
+            associations={"companies": [company_id]},
+        )
+        self.company_contacts[company_id].append(kid)
 
     def _month_starts(self) -> list[datetime]:
         """Local month starts from the first generated month through the clock's month."""
@@ -316,15 +383,30 @@ class Organisation:
                 created = self.start + timedelta(seconds=rng.uniform(0, span))
                 self._build_deal(rep, created)
 
+    def _stage_path(self, won: bool, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+        """Stage changes from start (first open stage) to the closed stage at end."""
+        rng = self.rng
+        if won:
+            path = [s for s in OPEN_STAGES if s == OPEN_STAGES[0] or rng.random() > 0.15]
+            path.append("closedwon")
+        else:
+            path = OPEN_STAGES[: rng.randint(1, len(OPEN_STAGES))] + ["closedlost"]
+        times = [start]
+        for k in range(1, len(path) - 1):
+            frac = k / (len(path) - 1)
+            times.append(start + (end - start) * (frac * rng.uniform(0.8, 1.0)))
+        times.append(end)
+        return list(zip(sorted(times), path, strict=True))
+
     def _build_deal(self, rep: Rep, created: datetime) -> None:
         rng = self.rng
         did = self._id()
         currency = rng.choices([c for c, _ in CURRENCY_WEIGHTS], [w for _, w in CURRENCY_WEIGHTS])[
             0
         ]
+        rate = self.rate_to_home(currency)
         amount = money(rng.lognormvariate(math.log(4000 * rep.size_mult), 0.6))
         expected_days = max(3.0, rng.gammavariate(3.0, 15.0) * rep.cycle_mult)
-        expected_close = created + timedelta(days=expected_days)
         # Activity volume drives outcome: more meetings, better odds.
         counts = {
             "calls": _poisson(rng, 3.0 * rep.activity_mult),
@@ -334,76 +416,68 @@ class Organisation:
         }
         p_win = min(0.9, rep.win_skill + 0.07 * min(counts["meetings"], 4))
         won = rng.random() < p_win
-        cycle_days = expected_days * rng.uniform(0.7, 1.4)
-        close_ts = created + timedelta(days=cycle_days, seconds=rng.uniform(0, 3600))
-        if won:
-            path = [s for s in OPEN_STAGES if s == OPEN_STAGES[0] or rng.random() > 0.15]
-            path.append("closedwon")
-        else:
-            path = OPEN_STAGES[: rng.randint(1, len(OPEN_STAGES))] + ["closedlost"]
-        # Stage entry times: first at creation, the closed one at close_ts.
-        times = [created]
-        for k in range(1, len(path) - 1):
-            frac = k / (len(path) - 1)
-            times.append(created + (close_ts - created) * (frac * rng.uniform(0.8, 1.0)))
-        times.append(close_ts)
-        times = sorted(times)
+        close_ts = created + timedelta(
+            days=expected_days * rng.uniform(0.7, 1.4), seconds=rng.uniform(0, 3600)
+        )
+        changes: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        changes["dealstage"] = self._stage_path(won, created, close_ts)
 
-        company = rng.choice(self.rep_companies[rep.owner_id])
-        contacts = self.company_contacts[company]
-        owner_changes: list[tuple[datetime, str]] = [(created, rep.owner_id)]
-        if rng.random() < 0.05 and len(path) > 2:
-            new_owner = self._same_team_rep(rep)
-            owner_changes.append((created + (close_ts - created) * 0.5, new_owner.owner_id))
-        amounts: list[tuple[datetime, Decimal]] = [(created, amount)]
+        # Expected close date: set at creation, sometimes pushed out, set to the close on closing.
+        expected = created + timedelta(days=expected_days)
+        changes["closedate"].append((created, iso(expected)))
+        for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
+            at = created + (close_ts - created) * rng.uniform(0.2, 0.9)
+            expected += timedelta(days=rng.uniform(10, 40))
+            changes["closedate"].append((at, iso(expected)))
+        changes["closedate"].append((close_ts, iso(close_ts)))
+
+        owners = [(created, rep.owner_id)]
+        if rng.random() < 0.05 and len(changes["dealstage"]) > 2:
+            owners.append((created + (close_ts - created) * 0.5, self._same_team_rep(rep).owner_id))
+        changes["hubspot_owner_id"] = owners
+        amounts = [(created, amount)]
         if rng.random() < 0.2:
-            amounts.append(
-                (
-                    created + (close_ts - created) * 0.4,
-                    money(amount * Decimal(str(rng.uniform(0.8, 1.2)))),
-                )
-            )
-        closedates: list[tuple[datetime, datetime]] = [(created, expected_close)]
-        closedates.append((close_ts, close_ts))
+            changed = money(amount * Decimal(str(rng.uniform(0.8, 1.2))))
+            amounts.append((created + (close_ts - created) * 0.4, changed))
 
-        # The CRM keeps only what happened up to its clock.
-        rec_hist: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
-        rate = EXCHANGE_RATES[currency]
-        for ts, value in amounts:
-            if ts <= self.now:
-                rec_hist["amount"].append((f"{value:.2f}", ts))
-                rec_hist["amount_in_home_currency"].append((f"{money(value * rate):.2f}", ts))
-                self._log(ts, "amount_changed", deal_id=did, amount=value, currency=currency)
-        for ts, owner in owner_changes:
-            if ts <= self.now:
-                rec_hist["hubspot_owner_id"].append((owner, ts))
-                self._log(ts, "owner_changed", deal_id=did, owner_id=owner)
-        for ts, value in closedates:
-            if ts <= self.now:
-                rec_hist["closedate"].append((iso(value), ts))
-        for ts, stage in zip(times, path, strict=True):
-            if ts <= self.now:
-                rec_hist["dealstage"].append((stage, ts))
-                self._log(ts, "stage_changed", deal_id=did, stage=stage)
-        rec_hist["deal_currency_code"].append((currency, created))
-        rec_hist["pipeline"].append((PIPELINE_ID, created))
-        self._log(created, "deal_created", deal_id=did, owner_id=rep.owner_id, currency=currency)
+        last_close = close_ts
+        if not won and rng.random() < 0.06:
+            # Lost, then reopened and worked again.
+            reopened = close_ts + timedelta(days=rng.uniform(5, 40))
+            last_close = reopened + timedelta(days=rng.uniform(10, 60))
+            second = self._stage_path(rng.random() < p_win, reopened, last_close)
+            changes["dealstage"] += [(reopened, "qualifiedtobuy"), *second[1:]]
+            changes["closedate"] += [
+                (reopened, iso(reopened + timedelta(days=30))),
+                (last_close, iso(last_close)),
+            ]
+        changes["amount"] = [(ts, f"{v:.2f}") for ts, v in amounts]
+        changes["amount_in_home_currency"] = [(ts, f"{money(v * rate):.2f}") for ts, v in amounts]
+        changes["deal_currency_code"] = [(created, currency)]
+        changes["pipeline"] = [(created, PIPELINE_ID)]
 
-        current = {k: v[-1][0] for k, v in rec_hist.items()}
-        stage = current["dealstage"]
-        stage_meta = {s[0]: s for s in STAGES}[stage]
-        last_change = max(ts for v in rec_hist.values() for _, ts in v)
+        # The CRM (and the event log) only know what happened up to the clock.
+        self._log(created, "deal_created", deal_id=did, owner_id=rep.owner_id)
+        history: dict[str, list[tuple[str, datetime]]] = {}
+        for name, values in changes.items():
+            values = sorted((c for c in values if c[0] <= self.now), key=lambda c: c[0])
+            history[name] = [(v, ts) for ts, v in values]
+            for ts, value in values:
+                self._log(ts, "deal_property", deal_id=did, name=name, value=value)
 
         # Activities between creation and close (or the clock), by whoever owned the deal then.
         end = min(close_ts, self.now)
         for kind, n in counts.items():
             for _ in range(n):
                 ts = created + (end - created) * rng.random()
-                owner = [o for t, o in owner_changes if t <= ts][-1]
+                owner = [o for t, o in owners if t <= ts][-1]
                 self._activity(kind, ts, owner, deal_id=did)
 
-        if created > self.now:
-            return
+        company = rng.choice(self.rep_companies[rep.owner_id])
+        current = {k: v[-1][0] for k, v in history.items()}
+        stage = current["dealstage"]
+        stage_meta = {s[0]: s for s in STAGES}[stage]
+        last_change = max(ts for v in history.values() for _, ts in v)
         self.objects["deals"][did] = Record(
             id=did,
             properties={
@@ -424,9 +498,51 @@ class Organisation:
             },
             created_at=created,
             updated_at=last_change,
-            history=dict(rec_hist),
-            associations={"companies": [company], "contacts": list(contacts)},
+            history=history,
+            associations={"companies": [company], "contacts": list(self.company_contacts[company])},
         )
+        if stage == "closedwon" and rng.random() < 0.6:
+            at = last_close + timedelta(days=rng.uniform(1, 14))
+            score = round(min(5.0, max(1.0, rng.gauss(rep.csat_mean, 0.8))))
+            self._feedback("CSAT", at, score, deal_id=did, company_id=company)
+
+    def _feedback(
+        self, survey: str, ts: datetime, value: int, deal_id: str | None, company_id: str
+    ) -> None:
+        if ts > self.now:
+            return
+        fid = self._id()
+        self.objects["feedback_submissions"][fid] = Record(
+            id=fid,
+            properties={
+                "hs_survey_type": survey,
+                "hs_survey_name": "Müştəri məmnuniyyəti" if survey == "CSAT" else "NPS sorğusu",
+                "hs_value": str(value),
+                "hs_submission_timestamp": iso(ts),
+                "hs_createdate": iso(ts),
+                "hs_lastmodifieddate": iso(ts),
+                "hs_object_id": fid,
+            },
+            created_at=ts,
+            updated_at=ts,
+            associations={"companies": [company_id]} | ({"deals": [deal_id]} if deal_id else {}),
+        )
+        self._log(
+            ts, "feedback", survey=survey, value=value, deal_id=deal_id, company_id=company_id
+        )
+
+    def _build_nps(self) -> None:
+        """NPS surveys to companies about every quarter, scored by how the owner serves them."""
+        rng = self.rng
+        reps = {r.owner_id: r for r in self.reps}
+        for cid, company in self.objects["companies"].items():
+            owner = reps[company.properties["hubspot_owner_id"]]
+            ts = company.created_at + timedelta(days=rng.uniform(20, 90))
+            while ts <= self.now:
+                if rng.random() < 0.5:
+                    score = round(min(10.0, max(0.0, rng.gauss(owner.csat_mean * 2, 2.0))))
+                    self._feedback("NPS", ts, score, deal_id=None, company_id=cid)
+                ts += timedelta(days=rng.uniform(60, 120))
 
     def _activity(self, kind: str, ts: datetime, owner_id: str, deal_id: str | None) -> None:
         rng = self.rng
@@ -440,9 +556,10 @@ class Organisation:
             "hs_lastmodifieddate": iso(ts),
             "hs_object_id": aid,
         }
-        completed = True
+        completed, connected = True, False
         if kind == "calls":
             disposition = rng.choices(list(CALL_DISPOSITIONS), [0.5, 0.25, 0.2, 0.05])[0]
+            connected = disposition == "connected"
             props |= {
                 "hs_call_title": "Zəng",
                 "hs_call_direction": "OUTBOUND",
@@ -479,7 +596,14 @@ class Organisation:
             associations={"deals": [deal_id]} if deal_id else {},
         )
         self._log(
-            ts, "activity", activity_id=aid, type=kind, owner_id=owner_id, completed=completed
+            ts,
+            "activity",
+            activity_id=aid,
+            type=kind,
+            owner_id=owner_id,
+            completed=completed,
+            connected=connected,
+            deal_id=deal_id,
         )
 
     def _build_prospecting(self) -> None:
@@ -490,105 +614,6 @@ class Organisation:
             for _ in range(n):
                 ts = self.start + timedelta(seconds=self.rng.uniform(0, span))
                 self._activity(self.rng.choice(["calls", "emails"]), ts, rep.owner_id, None)
-
-    # ------------------------------------------------------------ ground truth
-    def month_of(self, ts: datetime) -> str:
-        return ts.astimezone(self.tz).strftime("%Y-%m")
-
-    def ground_truth_rep_month(self) -> dict[tuple[str, str], dict]:
-        """Rep x month KPIs computed from the event log (METRICS.md definitions)."""
-        deal_owner: dict[str, str] = {}
-        deal_amount: dict[str, tuple[Decimal, str]] = {}
-        deal_close: dict[str, tuple[datetime, str, str]] = {}
-        months: set[str] = set()
-        activity_counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
-            lambda: dict.fromkeys(("calls", "emails", "meetings", "tasks_completed"), 0)
-        )
-        quota_events = []
-        closed = {s[0]: s[2] for s in STAGES if s[3]}
-        for ev in self.events:
-            d = ev.data
-            if ev.kind == "deal_created":
-                months.add(self.month_of(ev.ts))
-            elif ev.kind == "owner_changed":
-                deal_owner[d["deal_id"]] = d["owner_id"]
-            elif ev.kind == "amount_changed":
-                deal_amount[d["deal_id"]] = (d["amount"], d["currency"])
-            elif ev.kind == "stage_changed":
-                if d["stage"] in closed:
-                    deal_close[d["deal_id"]] = (ev.ts, d["stage"], deal_owner[d["deal_id"]])
-                    months.add(self.month_of(ev.ts))
-                else:
-                    deal_close.pop(d["deal_id"], None)
-            elif ev.kind == "activity":
-                months.add(self.month_of(ev.ts))
-                key = (d["owner_id"], self.month_of(ev.ts))
-                if d["type"] == "tasks":
-                    activity_counts[key]["tasks_completed"] += int(d["completed"])
-                else:
-                    activity_counts[key][d["type"]] += 1
-            elif ev.kind == "quota_set":
-                quota_events.append(d)
-
-        spine = _month_range(min(months), max(months))
-        truth = {
-            (rep.owner_id, m): {
-                "won_deals": 0,
-                "lost_deals": 0,
-                "bookings": Decimal("0"),
-                "quota": None,
-                **dict.fromkeys(("calls", "emails", "meetings", "tasks_completed"), 0),
-            }
-            for rep in self.reps
-            for m in spine
-        }
-        for deal_id, (ts, stage, owner) in deal_close.items():
-            row = truth[(owner, self.month_of(ts))]
-            if stage == "closedwon":
-                value, currency = deal_amount[deal_id]
-                row["won_deals"] += 1
-                row["bookings"] += money(value * EXCHANGE_RATES[currency])
-            else:
-                row["lost_deals"] += 1
-        for key, counts in activity_counts.items():
-            truth[key].update(counts)
-        for q in quota_events:
-            for month, share in self._spread_by_day(q["start"], q["end"]):
-                key = (q["owner_id"], month)
-                if key in truth:
-                    truth[key]["quota"] = (truth[key]["quota"] or Decimal(0)) + q["amount"] * share
-        for row in truth.values():
-            won, lost, bookings, quota = (
-                row["won_deals"],
-                row["lost_deals"],
-                row["bookings"],
-                row["quota"],
-            )
-            row["win_rate"] = won / (won + lost) if won + lost else None
-            row["avg_deal_size"] = bookings / won if won else None
-            row["quota_attainment"] = bookings / quota if quota else None
-        return truth
-
-    def _spread_by_day(self, start: datetime, end: datetime) -> list[tuple[str, Decimal]]:
-        """Share of a target per local month, by whole local days it covers."""
-        first = start.astimezone(self.tz).date()
-        last = end.astimezone(self.tz).date()
-        total = (last - first).days + 1
-        per_month: dict[str, int] = defaultdict(int)
-        day = first
-        while day <= last:
-            per_month[day.strftime("%Y-%m")] += 1
-            day += timedelta(days=1)
-        return [(m, Decimal(n) / Decimal(total)) for m, n in per_month.items()]
-
-
-def _month_range(first: str, last: str) -> list[str]:
-    y, m = map(int, first.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -30,14 +30,23 @@ class RunningSandbox:
 
 @contextmanager
 def sandbox_process(
-    preset: str = "small", seed: int = 42, token: str | None = None, timeout: float = 120
+    preset: str = "small",
+    seed: int = 42,
+    token: str | None = None,
+    timeout: float = 120,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[RunningSandbox]:
-    """Run `python -m ingestion.sandbox` in a child process until the block ends."""
+    """Run `python -m ingestion.sandbox` in a child process until the block ends.
+
+    extra_args go to the sandbox CLI, e.g. ("--timezone", "Europe/Berlin").
+    """
     token = token or "sandbox-" + os.urandom(8).hex()
     port = free_port()
     env = {**os.environ, "SANDBOX_TOKEN": token}
     cmd = [sys.executable, "-m", "ingestion.sandbox", "--preset", preset, "--seed", str(seed)]
-    proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, *extra_args, "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

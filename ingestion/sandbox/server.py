@@ -33,6 +33,7 @@ OBJECT_TYPES = (
     "meetings",
     "tasks",
     "goal_targets",
+    "feedback_submissions",
 )
 SINGULAR = {
     "companies": "company",
@@ -43,6 +44,7 @@ SINGULAR = {
     "meetings": "meeting",
     "tasks": "task",
     "goal_targets": "goal_target",
+    "feedback_submissions": "feedback_submission",
 }
 # What HubSpot returns when no `properties` parameter is given.
 DEFAULT_PROPERTIES = {
@@ -98,7 +100,7 @@ def _csv(request: Request, name: str) -> list[str]:
 
 
 def _is_datetime_property(name: str) -> bool:
-    return "date" in name or name in {"hs_timestamp", "hs_start_datetime", "hs_end_datetime"}
+    return "date" in name or "timestamp" in name
 
 
 def _to_ms(value: str) -> float:

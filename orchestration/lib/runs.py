@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 
 import dagster as dg
+
+from ingestion.settings import PROJECT_ROOT
 
 
 class _ProgressHandler(logging.Handler):
@@ -58,3 +62,15 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
                 cause = err.cause or err
                 return f"{event.step_key}: {cause.message.strip().splitlines()[-1]}"
     return "the run failed; open `make dev` to read its logs"
+
+
+def project_instance() -> dg.DagsterInstance:
+    """The persistent instance in $DAGSTER_HOME, defaulting to the project's .dagster_home/."""
+    if not os.environ.get("DAGSTER_HOME"):
+        home = PROJECT_ROOT / ".dagster_home"
+        home.mkdir(exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", config)
+        os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()

@@ -44,5 +44,10 @@ select
         when {{ var('fiscal_year_start_month') }} > 1 and month_of_year >= {{ var('fiscal_year_start_month') }}
             then 1 else 0 end as integer) as fiscal_year,
     cast(floor(mod(cast(month_of_year as integer) - {{ var('fiscal_year_start_month') }} + 12, 12) / 3) + 1 as integer)
-        as fiscal_quarter
+        as fiscal_quarter,
+    cast({{ dbt.dateadd(
+        'month',
+        "-1 * mod(mod(cast(month_of_year as integer) - " ~ var('fiscal_year_start_month') ~ " + 12, 12), 3)",
+        'month_start'
+    ) }} as date) as fiscal_quarter_start
 from parts

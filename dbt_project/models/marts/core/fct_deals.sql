@@ -51,5 +51,5 @@ select
     *,
     {{ reporting_month('created_at') }} as created_month,
     {{ reporting_month('closed_at') }} as closed_month,
-    {{ dbt.datediff('created_at', 'closed_at', 'second') }} / 86400.0 as days_to_close
+    {{ days_between('created_at', 'closed_at') }} as days_to_close
 from joined

@@ -8,5 +8,8 @@ select
     nullif(properties__hubspot_owner_id, '') as owner_id,
     {{ parse_timestamptz('properties__createdate') }} as created_at,
     {{ parse_timestamptz('properties__lastmodifieddate') }} as updated_at,
+    {%- for stage in var('lifecycle_stages') %}
+    {{ parse_timestamptz('properties__hs_lifecyclestage_' ~ stage ~ '_date') }} as became_{{ stage }}_at,
+    {%- endfor %}
     coalesce(archived, false) as is_archived
 from {{ source('raw_hubspot', 'contacts') }}

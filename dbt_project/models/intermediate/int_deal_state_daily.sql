@@ -1,0 +1,124 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+-- The state of every deal (stage, amount, expected close date, owner) at 00:00 of each
+-- reporting-time-zone day, rebuilt from property history, so the pipeline of any past
+-- day is known, also for days before the first pipeline run.
+-- One row per deal and day from its creation until the first midnight after its final
+-- close (or until the data's as-of day while it is open).
+-- Incremental: re-states only deals that changed since the last run, or were still open
+-- at its end (their days run on); each such deal's rows are replaced whole.
+with as_of as (
+    select as_of_date from {{ ref('int_data_as_of') }}
+),
+
+history as (
+    select * from {{ ref('stg_hubspot__deal_property_history') }}
+),
+
+deals as (
+    select
+        d.deal_id,
+        d.pipeline_id,
+        d.created_at,
+        d.closed_at,
+        greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at)) as deal_updated_at
+    from {{ ref('fct_deals') }} as d
+    left join (
+        select deal_id, max(changed_at) as last_changed_at from history group by deal_id
+    ) as h on h.deal_id = d.deal_id
+    {% if is_incremental() %}
+    where greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))
+            > (select max(deal_updated_at) from {{ this }})
+        or d.deal_id in (
+            select deal_id from {{ this }}
+            where date_day = (select max(date_day) from {{ this }})
+        )
+    {% endif %}
+),
+
+deal_days as (
+    select
+        d.deal_id,
+        d.pipeline_id,
+        d.deal_updated_at,
+        cal.date_day,
+        {{ local_day_start('cal.date_day') }} as state_at
+    from deals as d
+    cross join as_of as a
+    inner join {{ ref('dim_date') }} as cal
+        on cal.date_day >= {{ reporting_date('d.created_at') }}
+        and cal.date_day <= case
+            when d.closed_at is not null
+                then least(cast({{ dbt.dateadd('day', 1, reporting_date('d.closed_at')) }} as date), a.as_of_date)
+            else a.as_of_date
+        end
+),
+
+existing_days as (
+    select dd.*
+    from deal_days as dd
+    inner join deals as d on d.deal_id = dd.deal_id
+    where dd.state_at >= d.created_at
+),
+
+intervals as (
+    select
+        deal_id,
+        property_name,
+        value,
+        changed_at as valid_from,
+        lead(changed_at) over (
+            partition by deal_id, property_name order by changed_at
+        ) as valid_to
+    from history
+    where property_name in ('dealstage', 'amount_in_home_currency', 'closedate', 'hubspot_owner_id')
+),
+
+{% set props = {
+    'dealstage': 'stage_id',
+    'amount_in_home_currency': 'amount_home_raw',
+    'closedate': 'expected_close_raw',
+    'hubspot_owner_id': 'owner_id',
+} %}
+
+state as (
+    select
+        dd.deal_id,
+        dd.pipeline_id,
+        dd.date_day,
+        dd.state_at,
+        dd.deal_updated_at
+        {%- for prop, column in props.items() %},
+        p{{ loop.index }}.value as {{ column }}
+        {%- endfor %}
+    from existing_days as dd
+    {%- for prop, column in props.items() %}
+    left join intervals as p{{ loop.index }}
+        on p{{ loop.index }}.deal_id = dd.deal_id
+        and p{{ loop.index }}.property_name = '{{ prop }}'
+        and p{{ loop.index }}.valid_from <= dd.state_at
+        and (p{{ loop.index }}.valid_to is null or dd.state_at < p{{ loop.index }}.valid_to)
+    {%- endfor %}
+)
+
+select
+    {{ surrogate_key(['s.deal_id', 's.date_day']) }} as deal_day_id,
+    s.deal_id,
+    s.date_day,
+    s.state_at,
+    s.stage_id,
+    st.probability as stage_probability,
+    coalesce(st.is_closed, false) as is_closed,
+    s.stage_id is not null and not coalesce(st.is_closed, false) as is_open,
+    s.owner_id,
+    {{ parse_number('s.amount_home_raw') }} as amount_home,
+    {{ parse_timestamptz('s.expected_close_raw') }} as expected_close_at,
+    s.deal_updated_at
+from state as s
+left join {{ ref('stg_hubspot__deal_pipeline_stages') }} as st
+    on st.pipeline_id = s.pipeline_id and st.stage_id = s.stage_id

@@ -1,0 +1,21 @@
+-- One row per CSAT or NPS submission, credited to the rep of its deal (the deal's
+-- attributed owner) or, when it is linked only to a company, to the company owner.
+with submissions as (
+    select * from {{ ref('stg_hubspot__feedback_submissions') }} where not is_archived
+)
+
+select
+    s.feedback_submission_id,
+    s.survey_type,
+    s.survey_name,
+    s.score,
+    s.submitted_at,
+    {{ reporting_month('s.submitted_at') }} as submitted_month,
+    s.deal_id,
+    coalesce(s.company_id, d.company_id) as company_id,
+    coalesce(d.owner_id, c.owner_id) as owner_id,
+    case when s.survey_type = 'NPS' and s.score >= 9 then true else false end as is_promoter,
+    case when s.survey_type = 'NPS' and s.score <= 6 then true else false end as is_detractor
+from submissions as s
+left join {{ ref('fct_deals') }} as d on d.deal_id = s.deal_id
+left join {{ ref('stg_hubspot__companies') }} as c on c.company_id = s.company_id

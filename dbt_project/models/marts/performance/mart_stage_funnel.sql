@@ -1,0 +1,105 @@
+-- Pipeline x stage x deal-create month: how many deals entered each stage (or a later one:
+-- skipped stages count as passed), conversion to the next stage, and median days in stage.
+-- The lost stage stands apart: it counts deals that entered it, and has no next stage.
+with stages as (
+    select
+        pipeline_id,
+        stage_id,
+        stage_label,
+        display_order,
+        is_closed and probability = 0 as is_lost_stage
+    from {{ ref('stg_hubspot__deal_pipeline_stages') }}
+),
+
+path as (
+    select
+        *,
+        lead(stage_id) over (partition by pipeline_id order by display_order) as next_stage_id
+    from stages
+    where not is_lost_stage
+),
+
+deals as (
+    select deal_id, pipeline_id, created_month from {{ ref('fct_deals') }}
+),
+
+changes as (
+    select
+        h.deal_id,
+        h.value as stage_id,
+        h.changed_at,
+        lead(h.changed_at) over (partition by h.deal_id order by h.changed_at) as left_at
+    from {{ ref('stg_hubspot__deal_property_history') }} as h
+    where h.property_name = 'dealstage'
+),
+
+reach as (
+    select
+        d.deal_id,
+        d.pipeline_id,
+        d.created_month,
+        max(case when not s.is_lost_stage then s.display_order end) as furthest_order,
+        max(case when s.is_lost_stage then 1 else 0 end) as entered_lost
+    from deals as d
+    inner join changes as c on c.deal_id = d.deal_id
+    inner join stages as s on s.pipeline_id = d.pipeline_id and s.stage_id = c.stage_id
+    group by 1, 2, 3
+),
+
+cohort_stages as (
+    select distinct r.pipeline_id, r.created_month, s.stage_id, s.stage_label, s.display_order, s.is_lost_stage
+    from reach as r
+    inner join stages as s on s.pipeline_id = r.pipeline_id
+),
+
+entered as (
+    select
+        cs.pipeline_id,
+        cs.created_month,
+        cs.stage_id,
+        sum(
+            case
+                when cs.is_lost_stage then r.entered_lost
+                when r.furthest_order >= cs.display_order then 1
+                else 0
+            end
+        ) as deals_entered
+    from cohort_stages as cs
+    inner join reach as r on r.pipeline_id = cs.pipeline_id and r.created_month = cs.created_month
+    group by 1, 2, 3
+),
+
+days_in_stage as (
+    select
+        d.pipeline_id,
+        d.created_month,
+        c.stage_id,
+        percentile_cont(0.5) within group (
+            order by {{ days_between('c.changed_at', 'c.left_at') }}
+        ) as median_days_in_stage
+    from changes as c
+    inner join deals as d on d.deal_id = c.deal_id
+    where c.left_at is not null
+    group by 1, 2, 3
+)
+
+select
+    {{ surrogate_key(['cs.pipeline_id', 'cs.stage_id', 'cs.created_month']) }} as funnel_row_id,
+    cs.pipeline_id,
+    cs.stage_id,
+    cs.stage_label,
+    cs.display_order,
+    cs.created_month,
+    cast(e.deals_entered as integer) as deals_entered,
+    {{ safe_divide('nxt.deals_entered', 'e.deals_entered') }} as conversion_to_next,
+    m.median_days_in_stage
+from cohort_stages as cs
+inner join entered as e
+    on e.pipeline_id = cs.pipeline_id and e.created_month = cs.created_month and e.stage_id = cs.stage_id
+left join path as p on p.pipeline_id = cs.pipeline_id and p.stage_id = cs.stage_id
+left join entered as nxt
+    on nxt.pipeline_id = cs.pipeline_id
+    and nxt.created_month = cs.created_month
+    and nxt.stage_id = p.next_stage_id
+left join days_in_stage as m
+    on m.pipeline_id = cs.pipeline_id and m.created_month = cs.created_month and m.stage_id = cs.stage_id

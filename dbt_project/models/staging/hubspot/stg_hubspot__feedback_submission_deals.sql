@@ -1,0 +1,5 @@
+select
+    from_id as feedback_submission_id,
+    id as deal_id,
+    type as association_type
+from {{ source('raw_hubspot', 'feedback_submissions__associations__deals__results') }}

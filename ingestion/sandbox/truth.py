@@ -1,0 +1,560 @@
+"""Ground truth for every mart, computed in plain Python from the generator's event log.
+
+This is an independent implementation of METRICS.md: tests compare the dbt marts with it,
+so it must never read the warehouse. Money is Decimal, rates are floats, NULL is None.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ingestion.sandbox.generator import STAGES, Organisation
+
+PROBABILITY = {s[0]: Decimal(s[2]) for s in STAGES}
+CLOSED = {s[0] for s in STAGES if s[3]}
+WON, LOST = "closedwon", "closedlost"
+LIFECYCLE = ["lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"]
+CONVERTED = {"opportunity", "customer"}
+QUALIFIED_MIN_PROBABILITY = Decimal("0.4")
+SCORECARD_KPIS = [
+    # (kpi, higher is better, sample column, minimum sample)
+    ("bookings", True, "closed_deals", 0),
+    ("quota_attainment", True, "closed_deals", 0),
+    ("win_rate", True, "closed_deals", 5),
+    ("avg_deal_size", True, "closed_deals", 5),
+    ("sales_cycle_days_median", False, "closed_deals", 5),
+    ("pipeline_coverage", True, "expected_deals_start", 0),
+    ("activities", True, "activities_total", 0),
+    ("lead_conversion_rate", True, "leads_created", 5),
+    ("csat_avg", True, "csat_responses", 5),
+]
+
+
+def ratio(num, den) -> float | None:
+    return None if den in (None, 0) or num is None else float(num) / float(den)
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def quantile_cont(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (SQL quantile_cont / percentile_cont)."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def percent_rank(value: float, values: list[float]) -> float:
+    """SQL percent_rank(): (rank - 1) / (n - 1), 0 for a single value."""
+    if len(values) <= 1:
+        return 0.0
+    return sum(1 for v in values if v < value) / (len(values) - 1)
+
+
+def days(delta: timedelta) -> float:
+    return delta.total_seconds() / 86400
+
+
+@dataclass
+class Deal:
+    deal_id: str
+    created_at: datetime
+    changes: dict[str, list[tuple[datetime, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    meetings: int = 0
+
+    def value_at(self, name: str, at: datetime) -> str | None:
+        value = None
+        for ts, v in self.changes[name]:
+            if ts <= at:
+                value = v
+            else:
+                break
+        return value
+
+    @property
+    def stage(self) -> str:
+        return self.changes["dealstage"][-1][1]
+
+    @property
+    def closed_at(self) -> datetime | None:
+        """Entry into the current closed stage (first change of its final run)."""
+        stages = self.changes["dealstage"]
+        if self.stage not in CLOSED:
+            return None
+        at = stages[-1][0]
+        for ts, v in reversed(stages):
+            if v != self.stage:
+                break
+            at = ts
+        return at
+
+    @property
+    def owner_at_close(self) -> str:
+        closed = self.closed_at
+        if closed is None:
+            return self.changes["hubspot_owner_id"][-1][1]
+        return self.value_at("hubspot_owner_id", closed) or self.changes["hubspot_owner_id"][-1][1]
+
+    @property
+    def amount_home(self) -> Decimal:
+        return Decimal(self.changes["amount_in_home_currency"][-1][1])
+
+
+class Truth:
+    def __init__(
+        self,
+        org: Organisation,
+        timezone: str | None = None,
+        fiscal_year_start_month: int = 1,
+    ):
+        self.org = org
+        self.tz = ZoneInfo(timezone or org.timezone)
+        self.fy_start = fiscal_year_start_month
+        self.reps = {r.owner_id: r for r in org.reps}
+        self.team_of = {r.owner_id: r.team_id for r in org.reps}
+        self._replay()
+
+    # ------------------------------------------------------------------ replay
+    def _replay(self) -> None:
+        self.deals: dict[str, Deal] = {}
+        self.activities: list[dict] = []
+        self.quotas: list[dict] = []
+        self.contacts: dict[str, dict] = {}
+        self.feedback: list[dict] = []
+        company_owner = {
+            cid: c.properties["hubspot_owner_id"]
+            for cid, c in self.org.objects["companies"].items()
+        }
+        last_ts = None
+        for ev in self.org.events:
+            d = ev.data
+            if ev.kind != "quota_set":
+                last_ts = ev.ts if last_ts is None else max(last_ts, ev.ts)
+            if ev.kind == "deal_created":
+                self.deals[d["deal_id"]] = Deal(d["deal_id"], ev.ts)
+            elif ev.kind == "deal_property":
+                self.deals[d["deal_id"]].changes[d["name"]].append((ev.ts, d["value"]))
+            elif ev.kind == "activity":
+                self.activities.append({**d, "ts": ev.ts})
+                if d["type"] == "meetings" and d["deal_id"]:
+                    self.deals[d["deal_id"]].meetings += 1
+            elif ev.kind == "quota_set":
+                self.quotas.append(d)
+            elif ev.kind == "lifecycle":
+                contact = self.contacts.setdefault(
+                    d["contact_id"], {"owner_id": d["owner_id"], "reached": {}}
+                )
+                contact["reached"].setdefault(d["stage"], ev.ts)
+            elif ev.kind == "feedback":
+                self.feedback.append({**d, "ts": ev.ts})
+        for contact in self.contacts.values():
+            contact["created_at"] = contact["reached"]["lead"]
+        for fb in self.feedback:
+            if fb["deal_id"]:
+                fb["owner_id"] = self.deals[fb["deal_id"]].owner_at_close
+            else:
+                fb["owner_id"] = company_owner[fb["company_id"]]
+        # Data "as of": the start of the local day after the newest change.
+        self.as_of = self.day_start(self.local_date(last_ts) + timedelta(days=1))
+
+        months = {self.month(d.created_at) for d in self.deals.values()}
+        months |= {self.month(d.closed_at) for d in self.deals.values() if d.closed_at}
+        months |= {self.month(a["ts"]) for a in self.activities}
+        self.months = month_range(min(months), max(months))
+
+    # -------------------------------------------------------------- calendars
+    def local_date(self, ts: datetime) -> date:
+        return ts.astimezone(self.tz).date()
+
+    def month(self, ts: datetime) -> date:
+        return self.local_date(ts).replace(day=1)
+
+    def day_start(self, day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=self.tz).astimezone(UTC)
+
+    def fiscal_quarter_start(self, month: date) -> date:
+        offset = (month.month - self.fy_start) % 12
+        first = month.month - offset % 3
+        year = month.year
+        if first < 1:
+            first += 12
+            year -= 1
+        return date(year, first, 1)
+
+    # ------------------------------------------------------------ rep x month
+    def _quota_by_owner_month(self) -> dict[tuple[str, date], Decimal]:
+        out: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+        for q in self.quotas:
+            first, last = self.local_date(q["start"]), self.local_date(q["end"])
+            total = (last - first).days + 1
+            per_month: dict[date, int] = defaultdict(int)
+            day = first
+            while day <= last:
+                per_month[day.replace(day=1)] += 1
+                day += timedelta(days=1)
+            for m, n in per_month.items():
+                out[(q["owner_id"], m)] += q["amount"] * n / total
+        return out
+
+    def base_facts(self) -> dict[tuple[str, date], dict]:
+        """Per rep x month: the sums and lists every KPI is computed from."""
+        facts: dict[tuple[str, date], dict] = {}
+        for owner in self.reps:
+            for m in self.months:
+                facts[(owner, m)] = {
+                    "won_deals": 0,
+                    "lost_deals": 0,
+                    "bookings": Decimal(0),
+                    "lost_amount": Decimal(0),
+                    "cycle_days": [],
+                    "quota": None,
+                    "open_pipeline_start": Decimal(0),
+                    "weighted_pipeline_start": Decimal(0),
+                    "expected_deals_start": 0,
+                    "slipped_deals": 0,
+                    "open_qualified_deals_start": 0,
+                    "calls": 0,
+                    "connected_calls": 0,
+                    "emails": 0,
+                    "meetings": 0,
+                    "tasks_completed": 0,
+                    "leads_created": 0,
+                    "leads_converted": 0,
+                    "convert_days": [],
+                    "csat_values": [],
+                    "nps_values": [],
+                }
+        for deal in self.deals.values():
+            closed = deal.closed_at
+            if closed is not None:
+                row = facts.get((deal.owner_at_close, self.month(closed)))
+                if row is not None:
+                    if deal.stage == WON:
+                        row["won_deals"] += 1
+                        row["bookings"] += deal.amount_home
+                        row["cycle_days"].append(days(closed - deal.created_at))
+                    elif deal.stage == LOST:
+                        row["lost_deals"] += 1
+                        row["lost_amount"] += deal.amount_home
+        for (owner, m), amount in self._quota_by_owner_month().items():
+            if (owner, m) in facts:
+                facts[(owner, m)]["quota"] = amount
+        for m in self.months:
+            start = self.day_start(m)
+            next_month = (m.replace(day=28) + timedelta(days=4)).replace(day=1)
+            end = min(self.day_start(next_month), self.as_of)
+            for deal in self.deals.values():
+                if deal.created_at > start:
+                    continue
+                stage = deal.value_at("dealstage", start)
+                if stage is None or stage in CLOSED:
+                    continue
+                owner = deal.value_at("hubspot_owner_id", start)
+                row = facts.get((owner, m))
+                if row is None:
+                    continue
+                amount = Decimal(deal.value_at("amount_in_home_currency", start) or 0)
+                if PROBABILITY[stage] >= QUALIFIED_MIN_PROBABILITY:
+                    row["open_qualified_deals_start"] += 1
+                expected = deal.value_at("closedate", start)
+                expected_at = datetime.fromisoformat(expected.replace("Z", "+00:00"))
+                if not (start <= expected_at < self.day_start(next_month)):
+                    continue
+                row["expected_deals_start"] += 1
+                row["open_pipeline_start"] += amount
+                row["weighted_pipeline_start"] += amount * PROBABILITY[stage]
+                if deal.value_at("dealstage", end) not in CLOSED:
+                    row["slipped_deals"] += 1
+        for a in self.activities:
+            row = facts.get((a["owner_id"], self.month(a["ts"])))
+            if row is None:
+                continue
+            if a["type"] == "tasks":
+                row["tasks_completed"] += int(a["completed"])
+            else:
+                row[a["type"]] += 1
+                row["connected_calls"] += int(a["connected"])
+        for contact in self.contacts.values():
+            row = facts.get((contact["owner_id"], self.month(contact["created_at"])))
+            if row is None:
+                continue
+            row["leads_created"] += 1
+            converted = [ts for s, ts in contact["reached"].items() if s in CONVERTED]
+            if converted:
+                row["leads_converted"] += 1
+                row["convert_days"].append(days(min(converted) - contact["created_at"]))
+        for fb in self.feedback:
+            row = facts.get((fb["owner_id"], self.month(fb["ts"])))
+            if row is not None:
+                row["csat_values" if fb["survey"] == "CSAT" else "nps_values"].append(fb["value"])
+        return facts
+
+    def kpis(self, f: dict, trailing: dict | None = None) -> dict:
+        """Every KPI of one row from its facts (same formulas at rep, team, company grain)."""
+        won, lost = f["won_deals"], f["lost_deals"]
+        activities = f["calls"] + f["emails"] + f["meetings"] + f["tasks_completed"]
+        nps = f["nps_values"]
+        row = {
+            "won_deals": won,
+            "lost_deals": lost,
+            "bookings": f["bookings"],
+            "lost_amount": f["lost_amount"],
+            "win_rate": ratio(won, won + lost),
+            "win_rate_by_value": ratio(f["bookings"], f["bookings"] + f["lost_amount"]),
+            "avg_deal_size": ratio(f["bookings"], won),
+            "sales_cycle_days_median": median(f["cycle_days"]),
+            "sales_cycle_days_mean": mean(f["cycle_days"]),
+            "quota": f["quota"],
+            "quota_attainment": ratio(f["bookings"], f["quota"]),
+            "open_pipeline_start": f["open_pipeline_start"],
+            "weighted_pipeline_start": f["weighted_pipeline_start"],
+            "expected_deals_start": f["expected_deals_start"],
+            "pipeline_coverage": ratio(f["open_pipeline_start"], f["quota"]),
+            "forecast_accuracy": (
+                None
+                if not f["bookings"]
+                else 1
+                - abs(float(f["weighted_pipeline_start"] - f["bookings"])) / float(f["bookings"])
+            ),
+            "forecast_bias": ratio(f["weighted_pipeline_start"] - f["bookings"], f["bookings"]),
+            "slipped_deals": f["slipped_deals"],
+            "slippage_rate": ratio(f["slipped_deals"], f["expected_deals_start"]),
+            "open_qualified_deals_start": f["open_qualified_deals_start"],
+            "calls": f["calls"],
+            "connected_calls": f["connected_calls"],
+            "emails": f["emails"],
+            "meetings": f["meetings"],
+            "tasks_completed": f["tasks_completed"],
+            "activities_total": activities,
+            "activities_per_won_deal": ratio(activities, won),
+            "leads_created": f["leads_created"],
+            "leads_converted": f["leads_converted"],
+            "lead_conversion_rate": ratio(f["leads_converted"], f["leads_created"]),
+            "days_to_convert_median": median(f["convert_days"]),
+            "csat_responses": len(f["csat_values"]),
+            "csat_avg": ratio(sum(f["csat_values"]), len(f["csat_values"])),
+            "nps_responses": len(nps),
+            "nps": (
+                None
+                if not nps
+                else 100.0 * (sum(v >= 9 for v in nps) - sum(v <= 6 for v in nps)) / len(nps)
+            ),
+            "sales_velocity_per_day": None,
+        }
+        if trailing is not None:
+            t_won, t_lost = trailing["won_deals"], trailing["lost_deals"]
+            rate = ratio(t_won, t_won + t_lost)
+            size = ratio(trailing["bookings"], t_won)
+            cycle = mean(trailing["cycle_days"])
+            if rate is not None and size is not None and cycle:
+                row["sales_velocity_per_day"] = (
+                    f["open_qualified_deals_start"] * rate * size / cycle
+                )
+        return row
+
+    @staticmethod
+    def combine(rows: list[dict]) -> dict:
+        out: dict = {}
+        for key in rows[0]:
+            values = [r[key] for r in rows]
+            if isinstance(values[0], list):
+                out[key] = [v for vs in values for v in vs]
+            elif key == "quota":
+                present = [v for v in values if v is not None]
+                out[key] = sum(present, Decimal(0)) if present else None
+            else:
+                out[key] = sum(values)
+        return out
+
+    def _rollup(self, group_of) -> dict[tuple[str, date], dict]:
+        facts = self.base_facts()
+        grouped: dict[tuple[str, date], list[dict]] = defaultdict(list)
+        for (owner, m), f in facts.items():
+            grouped[(group_of(owner), m)].append(f)
+        combined = {k: self.combine(v) for k, v in grouped.items()}
+        out = {}
+        for (group, m), f in combined.items():
+            window = [combined[(group, w)] for w in months_back(m, 12) if (group, w) in combined]
+            out[(group, m)] = self.kpis(f, self.combine(window))
+        return out
+
+    def rep_month(self) -> dict[tuple[str, date], dict]:
+        return self._rollup(lambda owner: owner)
+
+    def team_month(self) -> dict[tuple[str, date], dict]:
+        return self._rollup(lambda owner: self.team_of[owner])
+
+    def company_month(self) -> dict[tuple[str, date], dict]:
+        return self._rollup(lambda owner: "company")
+
+    # ------------------------------------------------------------ other marts
+    def stage_funnel(self) -> dict[tuple[str, str, date], dict]:
+        """pipeline x stage x deal-create month: entered, conversion, median days in stage."""
+        order = {s[0]: i for i, s in enumerate(STAGES)}
+        path = [s[0] for s in STAGES if s[0] != LOST]
+        out: dict[tuple[str, str, date], dict] = {}
+        entered: dict[tuple[str, date], int] = defaultdict(int)
+        durations: dict[tuple[str, date], list[float]] = defaultdict(list)
+        cohorts = set()
+        for deal in self.deals.values():
+            cohort = self.month(deal.created_at)
+            cohorts.add(cohort)
+            stages = deal.changes["dealstage"]
+            seen = {v for _, v in stages}
+            furthest = max(order[v] for v in seen if v != LOST)
+            for s in path:
+                if order[s] <= furthest:
+                    entered[(s, cohort)] += 1
+            if LOST in seen:
+                entered[(LOST, cohort)] += 1
+            for (ts, v), (nxt, _) in zip(stages, stages[1:], strict=False):
+                durations[(v, cohort)].append(days(nxt - ts))
+        for cohort in cohorts:
+            for s, *_ in STAGES:
+                n = entered[(s, cohort)]
+                nxt = path[path.index(s) + 1] if s in path[:-1] else None
+                out[("default", s, cohort)] = {
+                    "deals_entered": n,
+                    "conversion_to_next": ratio(entered[(nxt, cohort)], n) if nxt else None,
+                    "median_days_in_stage": median(durations[(s, cohort)]),
+                }
+        return out
+
+    def activity_effectiveness(self) -> dict[tuple[str, date, str], dict]:
+        """rep x fiscal quarter x meetings-per-deal bucket: closed deals and win rate."""
+        groups: dict[tuple[str, date, str], list[int]] = defaultdict(lambda: [0, 0])
+        for deal in self.deals.values():
+            closed = deal.closed_at
+            if closed is None or deal.stage not in (WON, LOST):
+                continue
+            n = deal.meetings
+            bucket = "0" if n == 0 else "1" if n == 1 else "2-3" if n <= 3 else "4+"
+            key = (deal.owner_at_close, self.fiscal_quarter_start(self.month(closed)), bucket)
+            groups[key][0] += 1
+            groups[key][1] += int(deal.stage == WON)
+        return {
+            k: {"closed_deals": c, "won_deals": w, "win_rate": ratio(w, c)}
+            for k, (c, w) in groups.items()
+        }
+
+    def lead_funnel(self) -> dict[tuple[str, date, str], dict]:
+        """contact owner x create month x lifecycle stage: reached (this or later), conversion."""
+        reached: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0] * len(LIFECYCLE))
+        for contact in self.contacts.values():
+            key = (contact["owner_id"], self.month(contact["created_at"]))
+            furthest = max(LIFECYCLE.index(s) for s in contact["reached"])
+            for i in range(furthest + 1):
+                reached[key][i] += 1
+        out = {}
+        for (owner, m), counts in reached.items():
+            for i, stage in enumerate(LIFECYCLE):
+                nxt = counts[i + 1] if i + 1 < len(LIFECYCLE) else None
+                out[(owner, m, stage)] = {
+                    "contacts_reached": counts[i],
+                    "conversion_to_next": ratio(nxt, counts[i]) if nxt is not None else None,
+                }
+        return out
+
+    def scorecard(self) -> dict[tuple[str, date, str], dict]:
+        """rep x month x KPI over the trailing 3 months, against team and company."""
+        facts = self.base_facts()
+
+        def window_value(owner: str, m: date) -> dict:
+            rows = [facts[(owner, w)] for w in months_back(m, 3) if (owner, w) in facts]
+            f = self.combine(rows) if rows else None
+            if f is None:
+                return {}
+            k = self.kpis(f)
+            k["activities"] = k["activities_total"]
+            k["closed_deals"] = f["won_deals"] + f["lost_deals"]
+            k["sales_cycle_days_median"] = median(f["cycle_days"])
+            # Scorecard values are floats (double precision in the mart).
+            return {key: float(v) if isinstance(v, Decimal) else v for key, v in k.items()}
+
+        out = {}
+        for m in self.months:
+            prev = months_back(m, 4)[0]
+            current = {o: window_value(o, m) for o in self.reps}
+            previous = {o: window_value(o, prev) for o in self.reps}
+            for kpi, higher, sample_col, min_sample in SCORECARD_KPIS:
+                values = {o: current[o][kpi] for o in self.reps if current[o][kpi] is not None}
+                for owner in self.reps:
+                    team = self.team_of[owner]
+                    team_vals = [v for o, v in values.items() if self.team_of[o] == team]
+                    all_vals = list(values.values())
+                    value = current[owner][kpi]
+                    sign = 1 if higher else -1
+                    sample = current[owner][sample_col]
+                    p75, p25 = quantile_cont(team_vals, 0.75), quantile_cont(team_vals, 0.25)
+                    ok = value is not None and sample >= min_sample and p75 != p25
+                    prev_value = previous[owner].get(kpi) if previous[owner] else None
+                    out[(owner, m, kpi)] = {
+                        "value": value,
+                        "team_median": quantile_cont(team_vals, 0.5),
+                        "company_median": quantile_cont(all_vals, 0.5),
+                        "team_percentile": (
+                            None
+                            if value is None
+                            else percent_rank(sign * value, [sign * v for v in team_vals])
+                        ),
+                        "company_percentile": (
+                            None
+                            if value is None
+                            else percent_rank(sign * value, [sign * v for v in all_vals])
+                        ),
+                        "change_vs_previous": (
+                            None if value is None or prev_value is None else value - prev_value
+                        ),
+                        "sample_size": sample,
+                        "strength_candidate": ok and (value >= p75 if higher else value <= p25),
+                        "weakness_candidate": ok and (value <= p25 if higher else value >= p75),
+                    }
+        # Up to 3 strengths (best team percentile first) and 3 weaknesses (worst first).
+        kpi_order = {k[0]: i for i, k in enumerate(SCORECARD_KPIS)}
+        for owner in self.reps:
+            for m in self.months:
+                rows = {k: out[(owner, m, k)] for k, *_ in SCORECARD_KPIS}
+                strengths = sorted(
+                    (k for k, r in rows.items() if r["strength_candidate"]),
+                    key=lambda k: (-rows[k]["team_percentile"], kpi_order[k]),
+                )[:3]
+                weaknesses = sorted(
+                    (k for k, r in rows.items() if r["weakness_candidate"]),
+                    key=lambda k: (rows[k]["team_percentile"], kpi_order[k]),
+                )[:3]
+                for k, r in rows.items():
+                    r["is_strength"] = k in strengths
+                    r["is_weakness"] = k in weaknesses
+        return out
+
+
+def month_range(first: date, last: date) -> list[date]:
+    out, cur = [], first
+    while cur <= last:
+        out.append(cur)
+        cur = (cur.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return out
+
+
+def months_back(m: date, n: int) -> list[date]:
+    """The n months ending with m, oldest first."""
+    out = [m]
+    for _ in range(n - 1):
+        out.insert(0, (out[0] - timedelta(days=1)).replace(day=1))
+    return out

@@ -1,0 +1,122 @@
+"""Compare mart rows with ground truth: counts exactly, money to the cent, rates to 1e-9."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+
+from ingestion.sandbox.truth import Truth
+
+CENT = Decimal("0.005")
+MONEY = {
+    "bookings",
+    "lost_amount",
+    "quota",
+    "open_pipeline_start",
+    "weighted_pipeline_start",
+}
+
+
+def same(column: str, got, expected) -> bool:
+    if expected is None or got is None:
+        return expected is None and got is None
+    if column in MONEY:
+        return abs(Decimal(str(got)) - Decimal(expected)) < CENT
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        return got == expected
+    if isinstance(expected, bool):
+        return bool(got) == expected
+    return math.isclose(float(got), float(expected), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def mart_rows(con: duckdb.DuckDBPyConnection, sql: str, key_columns: int) -> dict[tuple, dict]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    out = {}
+    for row in cur.fetchall():
+        key = tuple(row[:key_columns])
+        out[key] = dict(zip(names[key_columns:], row[key_columns:], strict=True))
+    return out
+
+
+def mismatches(mart: dict[tuple, dict], truth: dict[tuple, dict], columns: list[str]) -> list[str]:
+    problems = []
+    missing, extra = set(truth) - set(mart), set(mart) - set(truth)
+    if missing:
+        problems.append(f"{len(missing)} rows missing from the mart, e.g. {sorted(missing)[:2]}")
+    if extra:
+        problems.append(f"{len(extra)} extra rows in the mart, e.g. {sorted(extra)[:2]}")
+    for key in sorted(set(mart) & set(truth)):
+        for col in columns:
+            if not same(col, mart[key][col], truth[key][col]):
+                problems.append(f"{key} {col}: mart {mart[key][col]!r} != truth {truth[key][col]!r}")
+    return problems
+
+
+PERFORMANCE_COLUMNS = [
+    "won_deals", "lost_deals", "win_rate", "win_rate_by_value", "bookings", "lost_amount",
+    "avg_deal_size", "sales_cycle_days_median", "sales_cycle_days_mean", "quota",
+    "quota_attainment", "open_pipeline_start", "weighted_pipeline_start", "expected_deals_start",
+    "pipeline_coverage", "forecast_accuracy", "forecast_bias", "slipped_deals", "slippage_rate",
+    "open_qualified_deals_start", "sales_velocity_per_day", "calls", "connected_calls", "emails",
+    "meetings", "tasks_completed", "activities_total", "activities_per_won_deal", "leads_created",
+    "leads_converted", "lead_conversion_rate", "days_to_convert_median", "csat_responses",
+    "csat_avg", "nps_responses", "nps",
+]  # fmt: skip
+
+
+def compare_all(path: str, truth: Truth) -> dict[str, list[str]]:
+    """Every mart against its ground truth; returns problems per mart (empty when equal)."""
+    con = duckdb.connect(path, read_only=True)
+    cols = ", ".join(PERFORMANCE_COLUMNS)
+    team_of = truth.team_of
+    try:
+        results = {
+            "mart_rep_performance_monthly": mismatches(
+                mart_rows(con, f"select owner_id, month_start, {cols} from marts.mart_rep_performance_monthly", 2),
+                truth.rep_month(),
+                PERFORMANCE_COLUMNS,
+            ),
+            "mart_team_performance_monthly": mismatches(
+                mart_rows(con, f"select team_id, month_start, {cols} from marts.mart_team_performance_monthly", 2),
+                truth.team_month(),
+                PERFORMANCE_COLUMNS,
+            ),
+            "mart_company_performance_monthly": mismatches(
+                mart_rows(con, f"select 'company', month_start, {cols} from marts.mart_company_performance_monthly", 2),
+                truth.company_month(),
+                PERFORMANCE_COLUMNS,
+            ),
+            "mart_stage_funnel": mismatches(
+                mart_rows(con, "select pipeline_id, stage_id, created_month, deals_entered, conversion_to_next, median_days_in_stage from marts.mart_stage_funnel", 3),
+                truth.stage_funnel(),
+                ["deals_entered", "conversion_to_next", "median_days_in_stage"],
+            ),
+            "mart_activity_effectiveness": mismatches(
+                mart_rows(con, "select owner_id, fiscal_quarter_start, meetings_bucket, closed_deals, won_deals, win_rate from marts.mart_activity_effectiveness", 3),
+                truth.activity_effectiveness(),
+                ["closed_deals", "won_deals", "win_rate"],
+            ),
+            "mart_lead_funnel": mismatches(
+                mart_rows(con, "select owner_id, created_month, lifecycle_stage, contacts_reached, conversion_to_next from marts.mart_lead_funnel", 3),
+                truth.lead_funnel(),
+                ["contacts_reached", "conversion_to_next"],
+            ),
+            "mart_rep_scorecard": mismatches(
+                mart_rows(con, "select owner_id, month_start, kpi, value, team_median, company_median, team_percentile, company_percentile, change_vs_previous, sample_size, is_strength, is_weakness from marts.mart_rep_scorecard", 3),
+                truth.scorecard(),
+                ["value", "team_median", "company_median", "team_percentile", "company_percentile",
+                 "change_vs_previous", "sample_size", "is_strength", "is_weakness"],
+            ),
+        }  # fmt: skip
+    finally:
+        con.close()
+    del team_of
+    return results
+
+
+def first_of(month: date) -> date:
+    return month.replace(day=1)
