@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+import dagster as dg
+import duckdb
 import pytest
 
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.runner import RunningSandbox, sandbox_process
+from ingestion.sandbox.truth import Truth
+from orchestration.lib.runs import first_failure, run_nightly_job
 
 SEED = 42
 
@@ -38,6 +43,47 @@ def crm_env(sandbox: RunningSandbox, tmp_path_factory) -> Iterator[dict[str, str
         for key, value in env.items():
             mp.setenv(key, value)
         yield env
+
+
+@dataclass
+class NightlyRuns:
+    first: dg.ExecuteInProcessResult
+    second: dg.ExecuteInProcessResult
+    snapshot_after_first: dict[str, list[tuple]]
+    warehouse: str
+
+
+def snapshot(path: str) -> dict[str, list[tuple]]:
+    """Every row of every core, intermediate and mart table, in a stable order."""
+    con = duckdb.connect(path, read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('core', 'intermediate', 'marts') order by 1, 2"
+        ).fetchall()
+        return {
+            f"{s}.{t}": sorted(con.execute(f'select * from "{s}"."{t}"').fetchall(), key=repr)
+            for s, t in tables
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def nightly_runs(crm_env) -> NightlyRuns:
+    """The nightly job run twice in-process against the sandbox (unchanged CRM data)."""
+    instance = dg.DagsterInstance.ephemeral()
+    first = run_nightly_job(instance)
+    assert first.success, first_failure(first)
+    after_first = snapshot(crm_env["WAREHOUSE_PATH"])
+    second = run_nightly_job(instance)
+    assert second.success, first_failure(second)
+    return NightlyRuns(first, second, after_first, crm_env["WAREHOUSE_PATH"])
+
+
+@pytest.fixture(scope="session")
+def truth(org: Organisation) -> Truth:
+    return Truth(org)
 
 
 def auth(sandbox: RunningSandbox) -> dict[str, str]:

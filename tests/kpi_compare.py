@@ -52,7 +52,9 @@ def mismatches(mart: dict[tuple, dict], truth: dict[tuple, dict], columns: list[
     for key in sorted(set(mart) & set(truth)):
         for col in columns:
             if not same(col, mart[key][col], truth[key][col]):
-                problems.append(f"{key} {col}: mart {mart[key][col]!r} != truth {truth[key][col]!r}")
+                problems.append(
+                    f"{key} {col}: mart {mart[key][col]!r} != truth {truth[key][col]!r}"
+                )
     return problems
 
 

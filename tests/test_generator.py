@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from ingestion.sandbox.generator import Organisation
+from ingestion.sandbox.truth import Truth
 
 
 def test_same_seed_same_organisation(org: Organisation):
@@ -15,7 +16,7 @@ def test_same_seed_same_organisation(org: Organisation):
         assert list(records) == list(again.objects[object_type])
     deal_id = next(iter(org.objects["deals"]))
     assert org.objects["deals"][deal_id] == again.objects["deals"][deal_id]
-    assert org.ground_truth_rep_month() == again.ground_truth_rep_month()
+    assert Truth(org).rep_month() == Truth(again).rep_month()
 
 
 def test_other_seed_other_organisation(org: Organisation):
@@ -37,15 +38,49 @@ def test_small_preset_shape(org: Organisation):
     assert owner_changes > 0
 
 
-def test_reps_differ_in_skill(org: Organisation):
-    truth = org.ground_truth_rep_month()
+def test_reps_differ_in_skill(truth: Truth):
     by_rep: dict[str, list[int]] = {}
-    for (owner, _), row in truth.items():
+    for (owner, _), row in truth.rep_month().items():
         won_lost = by_rep.setdefault(owner, [0, 0])
         won_lost[0] += row["won_deals"]
         won_lost[1] += row["lost_deals"]
     rates = [w / (w + lost) for w, lost in by_rep.values() if w + lost]
     assert max(rates) - min(rates) > 0.2
+
+
+def test_lifecycle_feedback_slippage_and_reopens_are_generated(org: Organisation):
+    contacts = org.objects["contacts"].values()
+    stages = Counter(c.properties["lifecyclestage"] for c in contacts)
+    assert set(stages) == {
+        "lead",
+        "marketingqualifiedlead",
+        "salesqualifiedlead",
+        "opportunity",
+        "customer",
+    }
+    skipped = [
+        c for c in contacts
+        if c.properties.get("hs_lifecyclestage_opportunity_date")
+        and not c.properties.get("hs_lifecyclestage_salesqualifiedlead_date")
+    ]  # fmt: skip
+    assert skipped
+    surveys = Counter(
+        f.properties["hs_survey_type"] for f in org.objects["feedback_submissions"].values()
+    )
+    assert surveys["CSAT"] > 100 and surveys["NPS"] > 100
+    deals = org.objects["deals"].values()
+    assert sum(len(d.history["closedate"]) > 2 for d in deals) > 100  # pushed out
+    assert any("closedlost" in [v for v, _ in d.history["dealstage"][:-1]] for d in deals)
+
+
+def test_settings_shape_the_organisation():
+    berlin = Organisation("small", 42, timezone="Europe/Berlin", home_currency="EUR")
+    target = next(iter(berlin.objects["goal_targets"].values()))
+    assert target.properties["hs_start_datetime"].endswith(("T22:00:00.000Z", "T23:00:00.000Z"))
+    deal = next(
+        d for d in berlin.objects["deals"].values() if d.properties["deal_currency_code"] == "EUR"
+    )
+    assert deal.properties["amount"] == deal.properties["amount_in_home_currency"]
 
 
 def test_unknown_preset_is_refused():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 
 import dagster as dg
@@ -60,8 +61,20 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
                 return f"{event.step_key}: {user.description}"
             if err is not None:
                 cause = err.cause or err
-                return f"{event.step_key}: {cause.message.strip().splitlines()[-1]}"
+                return f"{event.step_key}: {_one_line(cause.message)}"
     return "the run failed; open `make dev` to read its logs"
+
+
+def _one_line(message: str) -> str:
+    """The line of an error that names what failed (dbt lists failing nodes as ERROR/FAIL)."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in message.splitlines()]
+    failing = [line for line in lines if re.search(r"\b(ERROR|FAIL)\b", line) and " of " in line]
+    if failing:
+        names = [
+            re.sub(r"^\d+ of \d+ (ERROR|FAIL)\s+(\d+\s+)?", "", f).split(" ..")[0] for f in failing
+        ]
+        return f"dbt build failed: {', '.join(dict.fromkeys(names))} (see the run's logs in `make dev`)"
+    return next((line for line in reversed(lines) if line), "unknown error")
 
 
 def project_instance() -> dg.DagsterInstance:
