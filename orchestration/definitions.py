@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs import ingestion, jobs, transform
+from orchestration.defs import ingestion, jobs, reports, transform
 
-defs = dg.Definitions.merge(ingestion.defs, transform.defs, jobs.defs)
+defs = dg.Definitions.merge(ingestion.defs, transform.defs, jobs.defs, reports.defs)

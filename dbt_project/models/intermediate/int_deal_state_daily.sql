@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='deal_id',
         incremental_strategy='delete+insert',
+        post_hook="delete from {{ this }} where deal_id not in (select deal_id from {{ ref('fct_deals') }})",
     )
 }}
 -- The state of every deal (stage, amount, expected close date, owner) at 00:00 of each
@@ -11,7 +12,8 @@
 -- One row per deal and day from its creation until the first midnight after its final
 -- close (or until the data's as-of day while it is open).
 -- Incremental: re-states only deals that changed since the last run, or were still open
--- at its end (their days run on); each such deal's rows are replaced whole.
+-- at its end (their days run on); each such deal's rows are replaced whole, and rows of
+-- deals no longer in fct_deals (archived) are removed.
 with as_of as (
     select as_of_date from {{ ref('int_data_as_of') }}
 ),

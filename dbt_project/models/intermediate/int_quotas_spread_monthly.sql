@@ -29,6 +29,7 @@ days_per_month as (
 select
     owner_id,
     month_start,
-    sum(target_amount * days_in_month / target_days) as quota
+    -- numeric, so that sums over reps and months are exact and repeatable
+    cast(sum(target_amount * days_in_month / target_days) as {{ dbt.type_numeric() }}) as quota
 from days_per_month
 group by owner_id, month_start

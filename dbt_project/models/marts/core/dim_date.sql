@@ -10,6 +10,8 @@ with bounds as (
         union all
         select {{ reporting_date('occurred_at') }} from {{ ref('fct_activities') }}
         union all
+        select as_of_date from {{ ref('int_data_as_of') }}
+        union all
         select {{ reporting_date('starts_at') }} from {{ ref('stg_hubspot__goal_targets') }}
         union all
         select {{ reporting_date('ends_at') }} from {{ ref('stg_hubspot__goal_targets') }}

@@ -1,0 +1,124 @@
+"""Open deals that need the rep's attention: the one place the rule is defined.
+
+Reports, unlike marts, are read "as of" a moment: the data's as-of time
+(`intermediate.int_data_as_of.as_of_at`, the start of the reporting day after the newest
+change in the warehouse), never the clock of the machine that renders them.
+
+An open deal (`core.fct_deals`, not closed) is
+
+- **stuck** when it entered its current stage more than `STUCK_MULTIPLE` times the
+  company median days-in-stage for that stage ago. The median is over every finished stay
+  in that pipeline stage in the deal-stage history (all deals, all time);
+- **slipping** when its expected close date (`close_date_property`) is before the as-of
+  time, or when the expected close date was ever pushed out (a `closedate` change in the
+  property history to a later date than the value before it).
+
+A deal can be both; deals that are neither do not appear on the page.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+STUCK_MULTIPLE = 2
+
+RULE_TEXT = (
+    f"Stuck: in its current stage for more than {STUCK_MULTIPLE}× the company's median days "
+    "in that stage. Slipping: the expected close date has passed, or it was pushed out to a "
+    "later date at least once."
+)
+
+OPEN_DEALS_NEEDING_ATTENTION_SQL = f"""
+with as_of as (
+    select as_of_at from intermediate.int_data_as_of
+),
+
+deals as (
+    select * from core.fct_deals where not is_closed
+),
+
+stage_stays as (
+    select
+        d.pipeline_id,
+        h.deal_id,
+        h.value as stage_id,
+        h.changed_at as entered_at,
+        lead(h.changed_at) over (partition by h.deal_id order by h.changed_at) as left_at
+    from staging.stg_hubspot__deal_property_history as h
+    inner join core.fct_deals as d on d.deal_id = h.deal_id
+    where h.property_name = 'dealstage'
+),
+
+stage_norms as (
+    select
+        pipeline_id,
+        stage_id,
+        percentile_cont(0.5) within group (
+            order by epoch(left_at - entered_at) / 86400.0
+        ) as median_days_in_stage
+    from stage_stays
+    where left_at is not null
+    group by 1, 2
+),
+
+current_stays as (
+    select deal_id, stage_id, max(entered_at) as entered_at
+    from stage_stays
+    where left_at is null
+    group by 1, 2
+),
+
+close_date_changes as (
+    select
+        deal_id,
+        try_cast(value as timestamptz) as expected_close_at,
+        lag(try_cast(value as timestamptz)) over (
+            partition by deal_id order by changed_at
+        ) as previous_expected_close_at
+    from staging.stg_hubspot__deal_property_history
+    where property_name = 'closedate'
+),
+
+pushes as (
+    select
+        deal_id,
+        count(*) filter (where expected_close_at > previous_expected_close_at) as times_pushed
+    from close_date_changes
+    group by 1
+),
+
+flagged as (
+    select
+        d.owner_id,
+        d.deal_id,
+        d.deal_name,
+        d.stage_label,
+        d.amount_home,
+        d.close_date_property as expected_close_at,
+        epoch(a.as_of_at - s.entered_at) / 86400.0 as days_in_stage,
+        n.median_days_in_stage,
+        coalesce(
+            epoch(a.as_of_at - s.entered_at) / 86400.0 > {STUCK_MULTIPLE} * n.median_days_in_stage,
+            false
+        ) as is_stuck,
+        coalesce(d.close_date_property < a.as_of_at, false) as close_date_passed,
+        coalesce(p.times_pushed, 0) as times_pushed
+    from deals as d
+    cross join as_of as a
+    left join current_stays as s on s.deal_id = d.deal_id and s.stage_id = d.stage_id
+    left join stage_norms as n on n.pipeline_id = d.pipeline_id and n.stage_id = d.stage_id
+    left join pushes as p on p.deal_id = d.deal_id
+)
+
+select *
+from flagged
+where is_stuck or close_date_passed or times_pushed > 0
+order by owner_id, amount_home desc nulls last, deal_id
+"""
+
+
+def open_deals_needing_attention(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every open deal that is stuck or slipping, as of the data's as-of time."""
+    cursor = con.execute(OPEN_DEALS_NEEDING_ATTENTION_SQL)
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,236 @@
+"""Read what the report pages show from the marts into plain dataclasses.
+
+The month shown is the latest complete month: the one before the newest `month_start` in
+`marts.mart_rep_performance_monthly` (the newest month is still running). Every figure
+comes from a mart as is; nothing here recomputes a KPI.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+from orchestration.reports.attention import open_deals_needing_attention
+from orchestration.reports.formatting import add_months
+
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class RepMonth:
+    """One rep's row of `mart_rep_performance_monthly`."""
+
+    owner_id: str
+    rep_name: str
+    team_id: str
+    team_name: str
+    month_start: date
+    bookings: Decimal | None
+    quota: float | None
+    quota_attainment: float | None
+    win_rate: float | None
+    won_deals: int | None
+    lost_deals: int | None
+
+
+@dataclass(frozen=True)
+class TeamMonth:
+    """One team's row of `mart_team_performance_monthly`."""
+
+    team_id: str
+    team_name: str
+    bookings: Decimal | None
+    quota: float | None
+    quota_attainment: float | None
+    win_rate: float | None
+    won_deals: int | None
+    lost_deals: int | None
+
+
+@dataclass(frozen=True)
+class ScorecardKpi:
+    """One rep's row of `mart_rep_scorecard` (trailing 3 months ending in the month)."""
+
+    kpi: str
+    label: str
+    higher_is_better: bool
+    value: float | None
+    team_median: float | None
+    company_median: float | None
+    team_percentile: float | None
+    change_vs_previous: float | None
+    sample_size: int | None
+    min_sample_size: int | None
+    is_strength: bool
+    is_weakness: bool
+
+
+@dataclass(frozen=True)
+class DealAlert:
+    """An open deal that is stuck or slipping (rule: `attention`)."""
+
+    deal_id: str
+    deal_name: str | None
+    stage_label: str | None
+    amount_home: Decimal | None
+    expected_close_at: datetime | None
+    days_in_stage: float | None
+    median_days_in_stage: float | None
+    is_stuck: bool
+    close_date_passed: bool
+    times_pushed: int
+
+
+@dataclass(frozen=True)
+class RepReport:
+    month: RepMonth
+    trend: list[RepMonth | None]  # TREND_MONTHS entries, oldest first; None = no row
+    scorecard: list[ScorecardKpi]
+    strengths: str
+    weaknesses: str
+    alerts: list[DealAlert]
+    team_rank: int
+    team_size: int
+
+
+@dataclass(frozen=True)
+class TeamBoard:
+    team: TeamMonth | None
+    team_id: str
+    team_name: str
+    reps: list[RepMonth]  # ranked by quota attainment
+
+
+@dataclass(frozen=True)
+class ReportData:
+    month_start: date | None  # None: the data holds no complete month yet
+    trend_months: list[date]
+    as_of_at: datetime | None
+    teams: list[TeamBoard] = field(default_factory=list)
+    reps: list[RepReport] = field(default_factory=list)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def latest_complete_month(con: duckdb.DuckDBPyConnection) -> date | None:
+    newest = con.execute(
+        "select max(month_start) from marts.mart_rep_performance_monthly"
+    ).fetchone()[0]
+    return None if newest is None else add_months(newest, -1)
+
+
+def attainment_rank_key(rep: RepMonth) -> tuple:
+    """Leaderboard order: attainment high to low (no quota last), then bookings, then name."""
+    return (
+        rep.quota_attainment is None,
+        -(rep.quota_attainment or 0.0),
+        -(rep.bookings or 0),
+        rep.rep_name,
+        rep.owner_id,
+    )
+
+
+def _rep_month(row: dict) -> RepMonth:
+    return RepMonth(**{f: row[f] for f in RepMonth.__dataclass_fields__})
+
+
+def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
+    month = latest_complete_month(con)
+    as_of_at = con.execute("select max(as_of_at) from intermediate.int_data_as_of").fetchone()[0]
+    if month is None:
+        return ReportData(month_start=None, trend_months=[], as_of_at=as_of_at)
+    trend_months = [add_months(month, i - TREND_MONTHS + 1) for i in range(TREND_MONTHS)]
+
+    rep_rows = _rows(
+        con,
+        """
+        select owner_id, rep_name, team_id, team_name, month_start, bookings, quota,
+               quota_attainment, win_rate, won_deals, lost_deals
+        from marts.mart_rep_performance_monthly
+        where month_start between ? and ?
+        """,
+        [trend_months[0], month],
+    )
+    by_rep: dict[str, dict[date, RepMonth]] = defaultdict(dict)
+    for row in rep_rows:
+        by_rep[row["owner_id"]][row["month_start"]] = _rep_month(row)
+    current = [months[month] for months in by_rep.values() if month in months]
+
+    team_rows = _rows(
+        con,
+        """
+        select team_id, team_name, bookings, quota, quota_attainment, win_rate,
+               won_deals, lost_deals
+        from marts.mart_team_performance_monthly
+        where month_start = ?
+        """,
+        [month],
+    )
+    team_totals = {r["team_id"]: TeamMonth(**r) for r in team_rows}
+
+    scorecard: dict[str, list[ScorecardKpi]] = defaultdict(list)
+    for row in _rows(
+        con,
+        """
+        select owner_id, kpi, kpi_label as label, higher_is_better, value, team_median,
+               company_median, team_percentile, change_vs_previous, sample_size,
+               min_sample_size, is_strength, is_weakness
+        from marts.mart_rep_scorecard
+        where month_start = ?
+        order by owner_id, kpi_order
+        """,
+        [month],
+    ):
+        owner_id = row.pop("owner_id")
+        scorecard[owner_id].append(ScorecardKpi(**row))
+
+    words = {
+        r["owner_id"]: (r["strengths"] or "", r["weaknesses"] or "")
+        for r in _rows(
+            con,
+            "select owner_id, strengths, weaknesses from marts.mart_rep_scorecard_wide "
+            "where month_start = ?",
+            [month],
+        )
+    }
+
+    alerts: dict[str, list[DealAlert]] = defaultdict(list)
+    for row in open_deals_needing_attention(con):
+        owner_id = row.pop("owner_id")
+        alerts[owner_id].append(DealAlert(**row))
+
+    teams: dict[str | None, list[RepMonth]] = defaultdict(list)
+    for rep in current:
+        teams[rep.team_id].append(rep)
+    boards = []
+    for team_id, reps in teams.items():
+        ranked = sorted(reps, key=attainment_rank_key)
+        name = ranked[0].team_name or "No team"
+        boards.append(TeamBoard(team_totals.get(team_id), team_id or "", name, ranked))
+    boards.sort(key=lambda b: (b.team_name, b.team_id))
+
+    reports = []
+    for board in boards:
+        for rank, rep in enumerate(board.reps, start=1):
+            strengths, weaknesses = words.get(rep.owner_id, ("", ""))
+            reports.append(
+                RepReport(
+                    month=rep,
+                    trend=[by_rep[rep.owner_id].get(m) for m in trend_months],
+                    scorecard=scorecard.get(rep.owner_id, []),
+                    strengths=strengths,
+                    weaknesses=weaknesses,
+                    alerts=alerts.get(rep.owner_id, []),
+                    team_rank=rank,
+                    team_size=len(board.reps),
+                )
+            )
+    return ReportData(month, trend_months, as_of_at, boards, reports)

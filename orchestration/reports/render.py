@@ -1,0 +1,365 @@
+"""HTML pages from the report dataclasses: a scorecard per rep and the team leaderboard.
+Pure functions returning strings; every value from the data is escaped."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from orchestration.reports import formatting as fmt
+from orchestration.reports.attention import RULE_TEXT
+from orchestration.reports.charts import BarPair, Series, line_chart, meter, paired_bars
+from orchestration.reports.queries import (
+    DealAlert,
+    RepMonth,
+    ReportData,
+    RepReport,
+    ScorecardKpi,
+    TeamBoard,
+    TeamMonth,
+)
+
+ATTAINMENT_COLOR = "#2563eb"
+WIN_RATE_COLOR = "#ea580c"
+
+STYLE = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f3f4f6; color: #1f2937;
+  font: 15px/1.45 system-ui, "DejaVu Sans", "Segoe UI", sans-serif; }
+main { max-width: 980px; margin: 0 auto; padding: 24px 28px 40px; background: #fff;
+  min-height: 100vh; }
+a { color: #1d4ed8; text-decoration: none; }
+a:hover { text-decoration: underline; }
+h1 { font-size: 28px; margin: 4px 0 2px; }
+h2 { font-size: 19px; margin: 32px 0 6px; padding-bottom: 4px; border-bottom: 1px solid #e5e7eb; }
+.subtitle, .note { color: #6b7280; margin: 2px 0 10px; }
+.note { font-size: 13px; }
+.nav { font-size: 14px; }
+.tiles { display: grid; grid-template-columns: repeat(5, 1fr); gap: 10px; margin: 18px 0 4px; }
+.tile { border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 12px; background: #f9fafb; }
+.tile .label { color: #6b7280; font-size: 13px; }
+.tile .value { font-size: 19px; font-weight: 600; white-space: nowrap; }
+.tile .detail { color: #6b7280; font-size: 12px; }
+.chart { width: 100%; height: auto; display: block; margin: 8px 0; }
+table { width: 100%; border-collapse: collapse; margin: 8px 0; font-size: 14px; }
+th, td { padding: 6px 8px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; }
+th { color: #6b7280; font-weight: 600; font-size: 13px; background: #f9fafb; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+tr.total td { font-weight: 600; background: #f9fafb; }
+.words { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
+.words > div { border-radius: 8px; padding: 10px 14px; }
+.words .good { background: #f0fdf4; border: 1px solid #bbf7d0; }
+.words .bad { background: #fff7ed; border: 1px solid #fed7aa; }
+.words h3 { margin: 0 0 4px; font-size: 15px; }
+.words p.list { font-weight: 600; margin: 0 0 6px; }
+.words ul { margin: 0; padding-left: 18px; font-size: 14px; }
+.flag { display: inline-block; font-size: 12px; padding: 1px 7px; border-radius: 10px;
+  margin: 1px 4px 1px 0; white-space: nowrap; }
+.flag.stuck { background: #fef3c7; color: #92400e; }
+.flag.slipping { background: #fee2e2; color: #991b1b; }
+.rank { color: #6b7280; }
+table.leaderboard { table-layout: fixed; }
+table.leaderboard td.rep { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+table.leaderboard th { vertical-align: bottom; }
+.meter { vertical-align: middle; margin-right: 8px; }
+footer { margin-top: 36px; color: #6b7280; font-size: 12px; }
+"""
+
+
+def rep_page_name(owner_id: str) -> str:
+    """The rep page's file name; owner ids are CRM ids, kept to safe characters."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", owner_id) + ".html"
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def as_of_text(as_of_at: datetime | None, timezone: str) -> str:
+    if as_of_at is None:
+        return "Data as of: unknown"
+    local = as_of_at.astimezone(ZoneInfo(timezone))
+    return f"Data as of {fmt.day_label(local)}, {local:%H:%M} {timezone}"
+
+
+def _won_lost(rep: RepMonth | TeamMonth) -> str:
+    return f"{rep.won_deals or 0} won · {rep.lost_deals or 0} lost"
+
+
+def _tile(label: str, value: str, tile_id: str, detail: str = "") -> str:
+    detail_html = f'<div class="detail">{escape(detail)}</div>' if detail else ""
+    return (
+        f'<div class="tile"><div class="label">{escape(label)}</div>'
+        f'<div class="value" id="{tile_id}">{escape(value)}</div>{detail_html}</div>'
+    )
+
+
+def _kpi_tone(k: ScorecardKpi) -> str:
+    return "strength" if k.is_strength else "weakness" if k.is_weakness else "neutral"
+
+
+def _kpi_sentence(k: ScorecardKpi, currency: str) -> str:
+    direction = "" if k.higher_is_better else " (lower is better)"
+    return (
+        f"{k.label}: {fmt.kpi_value(k.kpi, k.value, currency)} against a team median of "
+        f"{fmt.kpi_value(k.kpi, k.team_median, currency)}{direction}."
+    )
+
+
+def _scorecard_row(k: ScorecardKpi, currency: str) -> str:
+    lower = "" if k.higher_is_better else ' <span class="note">(lower is better)</span>'
+    cells = [
+        fmt.kpi_value(k.kpi, k.value, currency),
+        fmt.kpi_value(k.kpi, k.team_median, currency),
+        fmt.kpi_value(k.kpi, k.company_median, currency),
+        fmt.kpi_change(k.kpi, k.change_vs_previous, currency),
+        fmt.count(k.sample_size),
+    ]
+    numbers = "".join(f'<td class="num">{escape(c)}</td>' for c in cells)
+    return f'<tr data-kpi="{escape(k.kpi)}"><td>{escape(k.label)}{lower}</td>{numbers}</tr>'
+
+
+def _alert_flags(a: DealAlert) -> str:
+    flags = []
+    if a.is_stuck:
+        flags.append(
+            f'<span class="flag stuck">Stuck {round(a.days_in_stage or 0)} days in stage '
+            f"(company median {round(a.median_days_in_stage or 0)})</span>"
+        )
+    if a.close_date_passed:
+        flags.append('<span class="flag slipping">Expected close date passed</span>')
+    if a.times_pushed:
+        times = "once" if a.times_pushed == 1 else f"{a.times_pushed} times"
+        flags.append(f'<span class="flag slipping">Close date pushed out {times}</span>')
+    return "".join(flags)
+
+
+def _local_day(at: datetime | None, timezone: str) -> str:
+    return fmt.day_label(None if at is None else at.astimezone(ZoneInfo(timezone)))
+
+
+def rep_page(
+    report: RepReport, data: ReportData, *, currency: str, timezone: str, leaderboard_href: str
+) -> str:
+    rep = report.month
+    month = data.month_start
+    assert month is not None
+    month_name = fmt.month_label(month)
+    window = f"{fmt.month_label(fmt.add_months(month, -2))} – {month_name}"
+
+    tiles = "".join(
+        [
+            _tile("Bookings", fmt.money(rep.bookings, currency), "kpi-bookings"),
+            _tile("Quota", fmt.money(rep.quota, currency), "kpi-quota"),
+            _tile("Quota attainment", fmt.percent(rep.quota_attainment), "kpi-quota-attainment"),
+            _tile("Win rate", fmt.percent(rep.win_rate), "kpi-win-rate", _won_lost(rep)),
+            _tile(
+                "Team rank",
+                f"{report.team_rank} of {report.team_size}",
+                "kpi-team-rank",
+                "by quota attainment",
+            ),
+        ]
+    )
+
+    labels = [fmt.short_month(m) for m in data.trend_months]
+    trend_chart = line_chart(
+        labels,
+        [
+            Series(
+                "Quota attainment",
+                [None if r is None else r.quota_attainment for r in report.trend],
+                ATTAINMENT_COLOR,
+            ),
+            Series(
+                "Win rate",
+                [None if r is None else r.win_rate for r in report.trend],
+                WIN_RATE_COLOR,
+            ),
+        ],
+        title=f"Quota attainment and win rate, 12 months to {month_name}",
+        value_text=lambda v: f"{v * 100:.0f}%",
+        reference=1.0,
+        reference_label="100% of quota",
+    )
+    trend_rows = "".join(
+        f"<tr><td>{escape(fmt.month_label(m))}</td>"
+        f'<td class="num">{escape(fmt.money(r.bookings if r else None, currency))}</td>'
+        f'<td class="num">{escape(fmt.money(r.quota if r else None, currency))}</td>'
+        f'<td class="num">{escape(fmt.percent(r.quota_attainment if r else None))}</td>'
+        f'<td class="num">{escape(fmt.percent(r.win_rate if r else None))}</td>'
+        f'<td class="num">{escape(_won_lost(r) if r else fmt.MISSING)}</td></tr>'
+        for m, r in reversed(list(zip(data.trend_months, report.trend, strict=True)))
+    )
+
+    bars = paired_bars(
+        [
+            BarPair(
+                k.label,
+                k.value,
+                k.team_median,
+                fmt.kpi_value(k.kpi, k.value, currency),
+                fmt.kpi_value(k.kpi, k.team_median, currency),
+                _kpi_tone(k),
+            )
+            for k in report.scorecard
+        ],
+        title=f"{rep.rep_name} against the team median, {window}",
+    )
+    scorecard_rows = "".join(_scorecard_row(k, currency) for k in report.scorecard)
+
+    def explained(items: list[ScorecardKpi]) -> str:
+        if not items:
+            return ""
+        lis = "".join(f"<li>{escape(_kpi_sentence(k, currency))}</li>" for k in items)
+        return f"<ul>{lis}</ul>"
+
+    # Sentences in the mart's order (strengths and weaknesses text lists them by rank).
+    def in_text_order(text: str, flag: str) -> list[ScorecardKpi]:
+        order = [s.strip() for s in text.split(",") if s.strip()]
+        chosen = {k.label: k for k in report.scorecard if getattr(k, flag)}
+        return [chosen[label] for label in order if label in chosen]
+
+    strengths = report.strengths or "None this period"
+    weaknesses = report.weaknesses or "None this period"
+    words = (
+        '<div class="words">'
+        '<div class="good"><h3>Strengths</h3>'
+        f'<p class="list" id="strengths">{escape(strengths)}</p>'
+        f"{explained(in_text_order(report.strengths, 'is_strength'))}</div>"
+        '<div class="bad"><h3>Weaknesses</h3>'
+        f'<p class="list" id="weaknesses">{escape(weaknesses)}</p>'
+        f"{explained(in_text_order(report.weaknesses, 'is_weakness'))}</div>"
+        "</div>"
+    )
+
+    if report.alerts:
+        alert_rows = "".join(
+            f'<tr data-deal-id="{escape(a.deal_id)}"><td>{escape(a.deal_name or a.deal_id)}</td>'
+            f"<td>{escape(a.stage_label or fmt.MISSING)}</td>"
+            f'<td class="num">{escape(fmt.money(a.amount_home, currency))}</td>'
+            f'<td class="num">{escape(_local_day(a.expected_close_at, timezone))}</td>'
+            f"<td>{_alert_flags(a)}</td></tr>"
+            for a in report.alerts
+        )
+        alerts = (
+            '<table id="alerts"><thead><tr><th>Deal</th><th>Stage</th>'
+            '<th class="num">Amount</th><th class="num">Expected close</th><th>Why</th>'
+            f"</tr></thead><tbody>{alert_rows}</tbody></table>"
+        )
+    else:
+        alerts = '<p id="alerts">No open deal is stuck or slipping.</p>'
+
+    body = f"""
+<p class="nav"><a href="{escape(leaderboard_href)}">← Team leaderboard</a></p>
+<h1 id="rep-name">{escape(rep.rep_name)}</h1>
+<p class="subtitle"><span id="team-name">{escape(rep.team_name or "No team")}</span> ·
+scorecard for <span id="month">{escape(month_name)}</span> ·
+{escape(as_of_text(data.as_of_at, timezone))}</p>
+<div class="tiles">{tiles}</div>
+
+<h2>Last 12 months</h2>
+{trend_chart}
+<table id="trend"><thead><tr><th>Month</th><th class="num">Bookings</th>
+<th class="num">Quota</th><th class="num">Attainment</th><th class="num">Win rate</th>
+<th class="num">Deals closed</th></tr></thead><tbody>{trend_rows}</tbody></table>
+
+<h2>You against your team</h2>
+<p class="note">Trailing 3 months, {escape(window)}. Each bar pair has its own scale.</p>
+{bars}
+<table id="scorecard"><thead><tr><th>KPI</th><th class="num">You</th>
+<th class="num">Team median</th><th class="num">Company median</th>
+<th class="num">Change vs previous 3 months</th><th class="num">Sample</th></tr></thead>
+<tbody>{scorecard_rows}</tbody></table>
+
+<h2>Strengths and weaknesses</h2>
+<p class="note">A strength is a KPI at or above your team's 75th percentile, a weakness at
+or below its 25th, over the same 3 months, when the sample is large enough.</p>
+{words}
+
+<h2>Open deals that are stuck or slipping</h2>
+<p class="note">{escape(RULE_TEXT)} As of the data's as-of date.</p>
+{alerts}
+
+<footer>Figures from marts.mart_rep_performance_monthly and marts.mart_rep_scorecard;
+money in {escape(currency)}, the CRM's home currency.</footer>
+"""
+    return _page(f"{rep.rep_name} · scorecard {month_name}", body)
+
+
+def _team_section(board: TeamBoard, alert_counts: dict[str, int], *, currency: str) -> str:
+    rows = "".join(
+        f'<tr data-owner-id="{escape(rep.owner_id)}">'
+        f'<td class="rank">{rank}</td>'
+        f'<td class="rep"><a href="reps/{escape(rep_page_name(rep.owner_id))}" '
+        f'title="{escape(rep.rep_name)}">'
+        f"{escape(rep.rep_name)}</a></td>"
+        f'<td class="num attainment">{meter(rep.quota_attainment)}'
+        f"{escape(fmt.percent(rep.quota_attainment))}</td>"
+        f'<td class="num bookings">{escape(fmt.money(rep.bookings, currency))}</td>'
+        f'<td class="num quota">{escape(fmt.money(rep.quota, currency))}</td>'
+        f'<td class="num win-rate">{escape(fmt.percent(rep.win_rate))}</td>'
+        f'<td class="num">{escape(_won_lost(rep))}</td>'
+        f'<td class="num">{alert_counts.get(rep.owner_id, 0)}</td></tr>'
+        for rank, rep in enumerate(board.reps, start=1)
+    )
+    total = ""
+    if board.team is not None:
+        t = board.team
+        total = (
+            '<tr class="total"><td></td><td>Team</td>'
+            f'<td class="num">{escape(fmt.percent(t.quota_attainment))}</td>'
+            f'<td class="num">{escape(fmt.money(t.bookings, currency))}</td>'
+            f'<td class="num">{escape(fmt.money(t.quota, currency))}</td>'
+            f'<td class="num">{escape(fmt.percent(t.win_rate))}</td>'
+            f'<td class="num">{escape(_won_lost(t))}</td><td></td></tr>'
+        )
+    return (
+        f'<section class="team" data-team-id="{escape(board.team_id)}">'
+        f"<h2>{escape(board.team_name)}</h2>"
+        '<table class="leaderboard"><colgroup><col style="width:4%"><col style="width:20%">'
+        '<col style="width:17%"><col style="width:15%"><col style="width:15%">'
+        '<col style="width:9%"><col style="width:11%"><col style="width:9%"></colgroup>'
+        '<thead><tr><th class="rank">#</th><th>Rep</th>'
+        '<th class="num">Quota attainment</th><th class="num">Bookings</th>'
+        '<th class="num">Quota</th><th class="num">Win rate</th>'
+        '<th class="num">Deals closed</th><th class="num">Stuck / slipping</th></tr></thead>'
+        f"<tbody>{rows}</tbody><tfoot>{total}</tfoot></table></section>"
+    )
+
+
+def leaderboard_page(data: ReportData, *, currency: str, timezone: str) -> str:
+    if data.month_start is None:
+        body = (
+            "<h1>Team leaderboard</h1>"
+            "<p>No complete month in the data yet: the leaderboard starts after the first "
+            "full reporting month.</p>"
+        )
+        return _page("Team leaderboard", body)
+    month_name = fmt.month_label(data.month_start)
+    alert_counts = {r.month.owner_id: len(r.alerts) for r in data.reps}
+    sections = "\n".join(
+        _team_section(board, alert_counts, currency=currency) for board in data.teams
+    )
+    body = f"""
+<h1>Team leaderboard · <span id="month">{escape(month_name)}</span></h1>
+<p class="subtitle">Reps ranked by quota attainment in {escape(month_name)}, the last
+complete month. {escape(as_of_text(data.as_of_at, timezone))}.</p>
+<p class="note">Money in {escape(currency)}. The tick on each bar marks 100% of quota.
+Stuck / slipping: open deals needing attention as of the data's as-of date. {escape(RULE_TEXT)}
+Click a rep for their scorecard.</p>
+{sections}
+<footer>Figures from marts.mart_rep_performance_monthly and
+marts.mart_team_performance_monthly (team rates recomputed from the team's sums).</footer>
+"""
+    return _page(f"Team leaderboard · {month_name}", body)
