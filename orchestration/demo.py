@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 
@@ -34,7 +35,7 @@ def summary(warehouse: str) -> str:
         ).fetchall()
         for schema, table in tables:
             n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            lines.append(f"  {schema}.{table:<32} {n:>8,}")
+            lines.append(f"  {schema + '.' + table:<42} {n:>8,}")
         # Last complete month: the month before the newest month with data.
         month = con.execute(
             f"select max(month_start) - interval 1 month from {MARTS_SCHEMA}.mart_rep_performance_monthly"
@@ -59,6 +60,9 @@ def summary(warehouse: str) -> str:
                 f"  {name:<28} {team or '-':<26} {bookings:>12,.2f} {quota:>12,.2f} "
                 f"{attainment:>7.0%} {win:>6}"
             )
+        reports = Path(warehouse).parent / "reports" / "index.html"
+        if reports.exists():
+            lines += ["", f"Rep scorecards and team leaderboard: {reports}"]
         lines += [
             "",
             "Query it:",

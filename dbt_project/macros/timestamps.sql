@@ -42,7 +42,8 @@
     (cast(cast({{ day }} as date) as timestamp) at time zone '{{ var("reporting_timezone") }}')
 {%- endmacro %}
 
-{#- Exact days between two timestamps, fractional (HubSpot timestamps are in milliseconds). -#}
+{#- Days between two timestamps, fractional (HubSpot timestamps are in milliseconds), as a
+    decimal so that sums and averages over many deals are exact and repeatable. -#}
 {% macro days_between(start, end) -%}
-    {{ dbt.datediff(start, end, 'millisecond') }} / 86400000.0
+    cast({{ dbt.datediff(start, end, 'millisecond') }} / 86400000.0 as decimal(18, 9))
 {%- endmacro %}

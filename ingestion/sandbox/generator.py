@@ -205,6 +205,10 @@ class Organisation:
             for _ in range(self.preset.reps_per_team):
                 i = len(self.reps)
                 male = rng.random() < 0.5
+                win_skill, size_mult = rng.uniform(0.15, 0.5), rng.uniform(0.6, 1.8)
+                # Quota near what the rep can be expected to book, some stretch, some easy.
+                expected = 6000 * size_mult * self.preset.deals_per_rep_month * (win_skill + 0.15)
+                quota = money(round(expected * rng.uniform(0.7, 1.4) / 500) * 500)
                 first = fk.first_name_male() if male else fk.first_name_female()
                 last = fk.last_name()
                 self.reps.append(
@@ -215,12 +219,12 @@ class Organisation:
                         last_name=last,
                         email=f"{ascii_slug(first)}.{ascii_slug(last)}{i}@satis.example.az",
                         team_id=team_id,
-                        win_skill=rng.uniform(0.15, 0.5),
-                        size_mult=rng.uniform(0.6, 1.8),
+                        win_skill=win_skill,
+                        size_mult=size_mult,
                         cycle_mult=rng.uniform(0.6, 1.6),
                         activity_mult=rng.uniform(0.5, 1.6),
                         csat_mean=rng.uniform(3.0, 4.8),
-                        monthly_quota=money(rng.randrange(40, 160) * 500),
+                        monthly_quota=max(quota, money(500)),
                     )
                 )
 
