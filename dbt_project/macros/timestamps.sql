@@ -5,9 +5,22 @@
 
 {% macro default__type_timestamptz() -%} timestamp with time zone {%- endmacro %}
 
-{#- HubSpot sends ISO-8601 strings; empty strings become NULL. -#}
+{#- HubSpot sends ISO-8601 strings (some fields epoch milliseconds); empty strings and
+    values that are not a date become NULL (quarantine models flag the latter). -#}
 {% macro parse_timestamptz(column) -%}
+    {{ return(adapter.dispatch('parse_timestamptz')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamptz(column) -%}
     cast(nullif(trim({{ column }}), '') as {{ type_timestamptz() }})
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamptz(column) -%}
+    case
+        when regexp_full_match(trim({{ column }}), '[0-9]{12,13}')
+            then to_timestamp(cast(trim({{ column }}) as bigint) / 1000.0)
+        else try_cast(nullif(trim({{ column }}), '') as timestamptz)
+    end
 {%- endmacro %}
 
 {#- Wall-clock time in the reporting time zone (var reporting_timezone). -#}
@@ -28,9 +41,23 @@
     cast({{ to_reporting_tz(column) }} as date)
 {%- endmacro %}
 
-{#- Numbers arrive as strings; blank becomes NULL. -#}
+{#- Numbers arrive as strings; blank and non-numeric become NULL (quarantine models flag
+    the latter). -#}
 {% macro parse_number(column) -%}
+    {{ return(adapter.dispatch('parse_number')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_number(column) -%}
     cast(nullif(trim({{ column }}), '') as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+{% macro duckdb__parse_number(column) -%}
+    try_cast(nullif(trim(cast({{ column }} as varchar)), '') as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+{#- A value that is present but does not parse (what quarantine calls unparseable). -#}
+{% macro fails_to_parse(column, parsed) -%}
+    (nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') is not null and {{ parsed }} is null)
 {%- endmacro %}
 
 {#- The instant a reporting-time-zone day starts (00:00 local), as a timestamptz. -#}

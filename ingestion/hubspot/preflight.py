@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
 import httpx
 
 
@@ -9,7 +12,8 @@ class CrmUnavailable(Exception):
     """The CRM cannot be used as configured; the message says what to fix."""
 
 
-def check_crm(base_url: str, token: str, timeout: float = 10.0) -> None:
+def check_crm(base_url: str, token: str, timeout: float = 10.0) -> datetime:
+    """Fails with one clear line if the CRM is unusable; returns the CRM's clock (Date header)."""
     url = f"{base_url}/crm/v3/owners"
     try:
         resp = httpx.get(
@@ -34,3 +38,7 @@ def check_crm(base_url: str, token: str, timeout: float = 10.0) -> None:
             f"the CRM at {base_url} answered HTTP {resp.status_code} to {url}: "
             "check CRM_BASE_URL points at the HubSpot API root"
         )
+    try:
+        return parsedate_to_datetime(resp.headers["date"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return datetime.now(UTC)

@@ -7,7 +7,11 @@ own rows and lifting association ids and primary teams into columns.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 from dlt.sources import DltSource
@@ -122,7 +126,7 @@ DEAL_HISTORY_PROPERTIES = [
 ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
 # Loaded incrementally: only records whose updatedAt moved since the last run are loaded.
 INCREMENTAL = ("deals", *ENGAGEMENTS, "feedback_submissions")
-RESOURCES = ("owners", "deal_pipelines", *OBJECT_PROPERTIES)
+RESOURCES = ("owners", "deal_pipelines", *OBJECT_PROPERTIES, "extractions")
 
 
 def unpack_history(deal: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +152,35 @@ def tag_associations(record: dict[str, Any]) -> dict[str, Any]:
         for row in assoc.get("results") or []:
             row["from_id"] = record["id"]
     return record
+
+
+class RecordGuard:
+    """Keeps records that cannot be keyed from breaking the load; dbt quarantines them.
+
+    A record without an id gets `missing-id:<content hash>` and `_missing_id`; a record
+    whose id was already served in this extraction with different content gets
+    `<id>#conflict-<hash>` and `_duplicate_of` (the first copy is the one kept).
+    One guard per resource and extraction.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        digest = hashlib.sha1(
+            json.dumps(record, sort_keys=True, default=str).encode(), usedforsecurity=False
+        ).hexdigest()
+        record_id = record.get("id")
+        if record_id in (None, ""):
+            record["id"] = f"missing-id:{digest[:16]}"
+            record["_missing_id"] = True
+            return record
+        record_id = str(record_id)
+        first = self.seen.setdefault(record_id, digest)
+        if first != digest:
+            record["id"] = f"{record_id}#conflict-{digest[:12]}"
+            record["_duplicate_of"] = record_id
+        return record
 
 
 def first_associated_id(record: dict[str, Any], kind: str) -> str | None:
@@ -189,13 +222,18 @@ def tag_stages(pipeline: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text_columns(names: list[str]) -> dict[str, Any]:
-    # Declared so a property that is empty on every record still gets its column.
-    return {f"properties__{n}": {"data_type": "text", "nullable": True} for n in names}
+    # Declared so a property that is empty on every record still gets its column, and a
+    # property sent as a JSON number is still kept as HubSpot's usual text.
+    return {
+        **{f"properties__{n}": {"data_type": "text", "nullable": True} for n in names},
+        "_missing_id": {"data_type": "bool", "nullable": True},
+        "_duplicate_of": {"data_type": "text", "nullable": True},
+    }
 
 
 def _object_resource(name: str) -> dict[str, Any]:
     params: dict[str, Any] = {"properties": ",".join(OBJECT_PROPERTIES[name])}
-    steps: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = [{"map": RecordGuard()}]
     if name == "deals":
         params |= {
             "propertiesWithHistory": ",".join(DEAL_HISTORY_PROPERTIES),
@@ -214,18 +252,19 @@ def _object_resource(name: str) -> dict[str, Any]:
         endpoint["incremental"] = {
             "cursor_path": "updatedAt",
             "initial_value": "1970-01-01T00:00:00.000Z",
+            "on_cursor_value_missing": "include",
         }
-    resource: dict[str, Any] = {
+    return {
         "name": name,
         "endpoint": endpoint,
         "columns": _text_columns(OBJECT_PROPERTIES[name]),
+        "processing_steps": steps,
     }
-    if steps:
-        resource["processing_steps"] = steps
-    return resource
 
 
-def hubspot_source(base_url: str, token: str) -> DltSource:
+def hubspot_source(base_url: str, token: str, crm_clock: datetime | None = None) -> DltSource:
+    """All HubSpot resources, plus `extractions`: one row per run with the CRM's clock at
+    extraction (its Date header), which freshness is measured against."""
     config: RESTAPIConfig = {
         "client": {
             "base_url": base_url.rstrip("/") + "/",
@@ -255,7 +294,17 @@ def hubspot_source(base_url: str, token: str) -> DltSource:
             *(_object_resource(name) for name in OBJECT_PROPERTIES),
         ],
     }
-    return rest_api_source(config, name="hubspot")
+    source = rest_api_source(config, name="hubspot")
+    source.resources.add(_extractions(base_url, crm_clock or datetime.now(UTC)))
+    return source
+
+
+def _extractions(base_url: str, crm_clock: datetime):
+    @dlt.resource(name="extractions", write_disposition="append")
+    def extractions():
+        yield {"crm_clock_at": crm_clock, "crm_host": urlsplit(base_url).netloc}
+
+    return extractions()
 
 
 def hubspot_pipeline(warehouse_path: str, pipelines_dir: str) -> dlt.Pipeline:

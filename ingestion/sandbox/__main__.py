@@ -42,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"))
     print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{args.port}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        date_header=False,  # the sandbox sends its own clock
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import uuid
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import orjson
 from starlette.applications import Starlette
@@ -112,24 +113,32 @@ def _to_ms(value: str) -> float:
 
 
 class Store:
-    """Records of one object type ordered by numeric id, for cursor paging."""
+    """Records of one object type ordered by numeric key, for cursor paging.
+
+    The key is the record's id, except for bad records the sandbox injects on request
+    (ingestion/sandbox/bad_records.py): a record without an id, or a second copy of an id,
+    sits under a synthetic numeric key that orders it and is its paging cursor.
+    """
 
     def __init__(self, records: dict[str, Record]):
-        self.records = sorted(records.values(), key=lambda r: int(r.id))
-        self.ids = [int(r.id) for r in self.records]
+        items = sorted(records.items(), key=lambda item: int(item[0]))
+        self.records = [rec for _, rec in items]
+        self.ids = [int(key) for key, _ in items]
         self.property_names = sorted({p for r in self.records for p in r.properties})
 
-    def page_from(self, after: str | None, archived: bool, limit: int) -> list[Record]:
-        """Up to limit + 1 records from the cursor on (the extra one gives the next cursor)."""
+    def page_from(
+        self, after: str | None, archived: bool, limit: int
+    ) -> tuple[list[Record], str | None]:
+        """Up to limit records from the cursor on, and the cursor of the next page if any."""
         start = bisect.bisect_left(self.ids, int(after)) if after else 0
         out: list[Record] = []
         for i in range(start, len(self.records)):
             rec = self.records[i]
             if rec.archived == archived:
+                if len(out) == limit:
+                    return out, str(self.ids[i])
                 out.append(rec)
-                if len(out) > limit:
-                    break
-        return out
+        return out, None
 
 
 class Sandbox:
@@ -306,14 +315,12 @@ class Sandbox:
         archived = q.get("archived", "false").lower() == "true"
         properties = _csv(request, "properties") or None
         associations = _csv(request, "associations") or None
-        candidates = store.page_from(after, archived, limit)
-        page = candidates[:limit]
+        page, nxt = store.page_from(after, archived, limit)
         results = [
             self.serialize(object_type, r, properties, with_history, associations) for r in page
         ]
         body: dict = {"results": results}
-        if len(candidates) > limit:
-            nxt = candidates[limit].id
+        if nxt is not None:
             body["paging"] = {
                 "next": {"after": nxt, "link": f"{request.url.path}?after={nxt}&limit={limit}"}
             }
@@ -395,13 +402,14 @@ class Sandbox:
 
 
 def _sort_key(rec: Record, name: str) -> tuple:
+    """Numbers and dates first in value order, then other text, then empty values."""
     value = rec.id if name in ("hs_object_id", "id") else rec.properties.get(name)
-    if value is None:
-        return (1, 0.0)
+    if value is None or value == "":
+        return (2, 0.0)
     try:
         return (0, _to_ms(value))
-    except ValueError:
-        return (0, value)
+    except (ValueError, TypeError):
+        return (1, str(value))
 
 
 def _match(rec: Record, group: dict) -> bool:
@@ -417,11 +425,17 @@ def _match(rec: Record, group: dict) -> bool:
         elif op in ("IN", "NOT_IN"):
             ok = (actual in [str(v) for v in f.get("values", [])]) == (op == "IN")
         elif op == "BETWEEN":
-            ok = _to_ms(f["value"]) <= _to_ms(actual) <= _to_ms(f["highValue"])
+            try:
+                ok = _to_ms(f["value"]) <= _to_ms(actual) <= _to_ms(f["highValue"])
+            except (ValueError, TypeError):
+                ok = False
         elif op in ("EQ", "NEQ") and not _numeric_like(actual):
             ok = (actual == str(f.get("value"))) == (op == "EQ")
         else:
-            a, v = _to_ms(actual), _to_ms(str(f.get("value")))
+            try:
+                a, v = _to_ms(actual), _to_ms(str(f.get("value")))
+            except (ValueError, TypeError):
+                return False  # a value that is not a number or a date never compares
             ok = {
                 "EQ": a == v,
                 "NEQ": a != v,
@@ -439,7 +453,7 @@ def _numeric_like(value: str) -> bool:
     try:
         _to_ms(value)
         return True
-    except ValueError:
+    except (ValueError, TypeError):
         return False
 
 
@@ -477,4 +491,22 @@ def create_app(org: Organisation, token: str) -> Starlette:
         Route(f"{objects}/batch/read", typed(sb.batch_read), methods=["POST"]),
         Route(objects + "/{object_id}", typed(sb.get_object)),
     ]
-    return Starlette(routes=routes)
+    return CrmClock(Starlette(routes=routes), org.now)
+
+
+class CrmClock:
+    """ASGI middleware: every answer carries the sandbox clock in its Date header, as the
+    real API carries real time (the pipeline measures freshness against it)."""
+
+    def __init__(self, app, now: datetime):
+        self.app = app
+        self.date = format_datetime(now.astimezone(UTC), usegmt=True).encode()
+
+    async def __call__(self, scope, receive, send):
+        async def send_with_date(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"date"]
+                message["headers"] = [*headers, (b"date", self.date)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_date)

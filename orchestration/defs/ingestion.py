@@ -28,14 +28,14 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
     try:
         settings = load_settings()
         token = settings.token()
-        check_crm(settings.crm_base_url, token)
+        crm_clock = check_crm(settings.crm_base_url, token)
     except (ConfigError, CrmUnavailable) as exc:
         raise UserFacingError(str(exc)) from None
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
     yield from dlt.run(
         context=context,
-        dlt_source=hubspot_source(settings.crm_base_url, token),
+        dlt_source=hubspot_source(settings.crm_base_url, token, crm_clock),
         dlt_pipeline=pipeline,
         loader_file_format="parquet",
     )

@@ -58,7 +58,7 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
             err = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
             if user and user.description:
-                return f"{event.step_key}: {user.description}"
+                return f"{event.step_key}: {_one_line(user.description)}"
             if err is not None:
                 cause = err.cause or err
                 return f"{event.step_key}: {_one_line(cause.message)}"

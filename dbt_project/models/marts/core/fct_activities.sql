@@ -4,19 +4,23 @@ with unioned as (
         'call' as activity_type, call_id as activity_id, owner_id, occurred_at, deal_id,
         true as is_completed,
         disposition_id as call_disposition_id
-    from {{ ref('stg_hubspot__calls') }} where not is_archived
+    from {{ ref('stg_hubspot__calls') }}
+    where not is_archived and call_id not in (select loaded_id from {{ ref('quarantine_calls') }})
     union all
     select
         'email', email_id, owner_id, occurred_at, deal_id, true, null
-    from {{ ref('stg_hubspot__emails') }} where not is_archived
+    from {{ ref('stg_hubspot__emails') }}
+    where not is_archived and email_id not in (select loaded_id from {{ ref('quarantine_emails') }})
     union all
     select
         'meeting', meeting_id, owner_id, occurred_at, deal_id, true, null
-    from {{ ref('stg_hubspot__meetings') }} where not is_archived
+    from {{ ref('stg_hubspot__meetings') }}
+    where not is_archived and meeting_id not in (select loaded_id from {{ ref('quarantine_meetings') }})
     union all
     select
         'task', task_id, owner_id, occurred_at, deal_id, coalesce(is_completed, false), null
-    from {{ ref('stg_hubspot__tasks') }} where not is_archived
+    from {{ ref('stg_hubspot__tasks') }}
+    where not is_archived and task_id not in (select loaded_id from {{ ref('quarantine_tasks') }})
 )
 
 select

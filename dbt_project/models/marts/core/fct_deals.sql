@@ -1,5 +1,7 @@
 with deals as (
-    select * from {{ ref('stg_hubspot__deals') }} where not is_archived
+    select * from {{ ref('stg_hubspot__deals') }}
+    where not is_archived
+        and deal_id not in (select loaded_id from {{ ref('quarantine_deals') }})
 ),
 
 stages as (

@@ -1,7 +1,11 @@
 -- One row per CSAT or NPS submission, credited to the rep of its deal (the deal's
 -- attributed owner) or, when it is linked only to a company, to the company owner.
 with submissions as (
-    select * from {{ ref('stg_hubspot__feedback_submissions') }} where not is_archived
+    select * from {{ ref('stg_hubspot__feedback_submissions') }}
+    where not is_archived
+        and feedback_submission_id not in (
+            select loaded_id from {{ ref('quarantine_feedback_submissions') }}
+        )
 )
 
 select

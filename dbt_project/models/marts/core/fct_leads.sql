@@ -1,7 +1,9 @@
 -- One row per contact (lead) with the time it reached each lifecycle stage.
 -- Converted = reached one of var('lead_converted_stages'), skipped stages included.
 with contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }} where not is_archived
+    select * from {{ ref('stg_hubspot__contacts') }}
+    where not is_archived
+        and contact_id not in (select loaded_id from {{ ref('quarantine_contacts') }})
 ),
 
 staged as (

@@ -6,7 +6,7 @@ select
     {{ parse_number('properties__hs_target_amount') }} as target_amount,
     {{ parse_timestamptz('properties__hs_start_datetime') }} as starts_at,
     {{ parse_timestamptz('properties__hs_end_datetime') }} as ends_at,
-    cast(nullif(properties__hs_assignee_user_id, '') as {{ dbt.type_bigint() }}) as assignee_user_id,
+    cast({{ parse_number('properties__hs_assignee_user_id') }} as {{ dbt.type_bigint() }}) as assignee_user_id,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
 from {{ source('raw_hubspot', 'goal_targets') }}

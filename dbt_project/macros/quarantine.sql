@@ -1,0 +1,33 @@
+{#- The raw row as JSON text, kept with a quarantined record. -#}
+{% macro row_json(alias) -%}
+    {{ return(adapter.dispatch('row_json')(alias)) }}
+{%- endmacro %}
+
+{% macro default__row_json(alias) -%} cast(row_to_json({{ alias }}) as text) {%- endmacro %}
+
+{% macro duckdb__row_json(alias) -%} cast(to_json({{ alias }}) as varchar) {%- endmacro %}
+
+{#- One quarantine model: the first failing check (in the order given) of each raw record.
+    checks: list of (reason, SQL condition on raw row `r`); object_type: the CRM object.
+    A record flagged by none of them is valid. -#}
+{% macro quarantine_checks(source_table, object_type, checks, joins='') -%}
+with flagged as (
+    select
+        coalesce(r._duplicate_of, r.id) as record_id,
+        '{{ object_type }}' as object_type,
+        case
+            when coalesce(r._missing_id, false) then 'missing_id'
+            when r._duplicate_of is not null then 'duplicate_id_conflict'
+            {%- for reason, condition in checks %}
+            when {{ condition }} then '{{ reason }}'
+            {%- endfor %}
+        end as reason,
+        r.id as loaded_id,
+        {{ row_json('r') }} as raw_record,
+        r._dlt_load_id as load_id
+    from {{ source('raw_hubspot', source_table) }} as r
+    {{ joins }}
+)
+
+select * from flagged where reason is not null
+{%- endmacro %}

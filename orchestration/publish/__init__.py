@@ -1,0 +1,1 @@
+"""Publish the audited warehouse to where BI reads it."""
