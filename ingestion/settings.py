@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     home_currency: str = "AZN"
     reporting_timezone: str = "Asia/Baku"
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    # Publish is blocked when more than this share of one object type's records is quarantined.
+    quarantine_max_share: float = Field(0.02, ge=0, le=1)
+    # Data older than this (newest CRM change vs the CRM's clock at extraction) is stale.
+    freshness_max_age_hours: float = Field(50, gt=0)
 
     @field_validator("reporting_timezone")
     @classmethod

@@ -2,6 +2,22 @@
 
 import dagster as dg
 
-from orchestration.defs import ingestion, jobs, reports, transform
+from orchestration.defs import (
+    ingestion,
+    jobs,
+    publish,
+    publish_postgres,
+    quality,
+    reports,
+    transform,
+)
 
-defs = dg.Definitions.merge(ingestion.defs, transform.defs, jobs.defs, reports.defs)
+defs = dg.Definitions.merge(
+    ingestion.defs,
+    transform.defs,
+    quality.defs,
+    publish.defs,
+    publish_postgres.defs,
+    reports.defs,
+    jobs.defs,
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -51,6 +53,7 @@ class NightlyRuns:
     second: dg.ExecuteInProcessResult
     snapshot_after_first: dict[str, list[tuple]]
     warehouse: str
+    reader_saw: str  # what the BI reader holding serving.duckdb read after the second run
 
 
 def snapshot(path: str) -> dict[str, list[tuple]]:
@@ -76,9 +79,42 @@ def nightly_runs(crm_env) -> NightlyRuns:
     first = run_nightly_job(instance)
     assert first.success, first_failure(first)
     after_first = snapshot(crm_env["WAREHOUSE_PATH"])
-    second = run_nightly_job(instance)
-    assert second.success, first_failure(second)
-    return NightlyRuns(first, second, after_first, crm_env["WAREHOUSE_PATH"])
+    # A BI reader holds the serving file open through the whole second run.
+    with ServingReader(crm_env["SERVING_PATH"]) as reader:
+        second = run_nightly_job(instance)
+        assert second.success, first_failure(second)
+        reader_saw = reader.query("select dagster_run_id from main.publication")
+    return NightlyRuns(first, second, after_first, crm_env["WAREHOUSE_PATH"], reader_saw)
+
+
+class ServingReader:
+    """Another process (like Metabase) holding serving.duckdb open read-only."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self) -> ServingReader:
+        code = (
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({self.path!r}, read_only=True)\n"
+            "print('open', flush=True)\n"
+            "for sql in sys.stdin:\n"
+            "    print(con.execute(sql).fetchall(), flush=True)\n"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout.readline().strip() == "open"
+        return self
+
+    def query(self, sql: str) -> str:
+        self.proc.stdin.write(sql + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def __exit__(self, *exc) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

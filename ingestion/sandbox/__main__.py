@@ -1,6 +1,8 @@
 """Serve the CRM sandbox: `python -m ingestion.sandbox --preset small --port 8765`.
 
 The bearer token is read from SANDBOX_TOKEN (default `sandbox-token`), never from argv.
+`--bad-records deal_unknown_stage,all-accepted --bad-records-seed 7` serves bad records
+too (ingestion/sandbox/bad_records.py lists the kinds and shortcuts).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 
 import uvicorn
 
+from ingestion.sandbox.bad_records import SHORTCUTS, inject, resolve_kinds
 from ingestion.sandbox.generator import (
     HOME_CURRENCY,
     PORTAL_TIMEZONE,
@@ -29,9 +32,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home-currency", default=HOME_CURRENCY, help="the CRM's home currency")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--bad-records",
+        default="",
+        help=f"comma-separated bad-record kinds to serve, or {', '.join(SHORTCUTS)}",
+    )
+    parser.add_argument(
+        "--bad-records-seed", type=int, default=None, help="picks the bad records (default: --seed)"
+    )
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
+        return 2
+    try:
+        kinds = resolve_kinds(args.bad_records)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         org = Organisation(
@@ -40,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if kinds:
+        seed = args.seed if args.bad_records_seed is None else args.bad_records_seed
+        affected = inject(org, kinds, seed)
+        count = sum(len(ids) for ids in affected.values())
+        print(f"serving {count} bad records of {len(kinds)} kinds (seed {seed})", file=sys.stderr)
     app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"))
     print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{args.port}")
     uvicorn.run(

@@ -19,6 +19,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -27,8 +28,10 @@ import dlt
 import duckdb
 import psycopg2
 import pyarrow as pa
+from dlt.common.normalizers.naming import NamingConvention
 from dlt.pipeline.exceptions import PipelineStepFailed
 from psycopg2 import sql
+from psycopg2.extensions import cursor as PgCursor
 from psycopg2.extensions import parse_dsn
 
 logger = logging.getLogger(__name__)
@@ -101,6 +104,8 @@ def check_postgres(dsn: str) -> PostgresTarget:
         psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S).close()
     except psycopg2.OperationalError as exc:
         reason = _first_line(_scrub(str(exc), dsn))
+        # 'connection to server at "h", port p failed: FATAL:  <reason>' -> '<reason>'
+        reason = re.sub(r"^connection to server .*? failed: (FATAL:\s+)?", "", reason)
         if "password" in reason or "authentication" in reason or "role" in reason:
             raise PostgresUnavailable(
                 f"PostgreSQL at {target.host}:{target.port} rejected user {target.user!r} "
@@ -176,21 +181,19 @@ def publish_to_postgres(
                 for table in tables
             ]
             try:
-                pipeline.run(resources)
+                with _without_arrow_conversion_warnings():
+                    # insert_values, not csv: dlt's COPY loads an empty string as NULL.
+                    pipeline.run(resources, loader_file_format="insert_values")
             except PipelineStepFailed as exc:
-                cause = _first_line(_scrub(f"{type(exc.exception).__name__}: {exc.exception}", dsn))
-                raise PublishError(
-                    f"loading PostgreSQL {target} schema {schema} failed at the {exc.step} "
-                    f"step ({cause}): check that the user in PUBLISH_POSTGRES_DSN may create "
-                    "schema PUBLISH_POSTGRES_SCHEMA and its tables"
-                ) from None
+                raise _load_failure(exc, dsn, target, schema) from None
             naming = pipeline.default_schema.naming
+            dlt_tables = pipeline.default_schema.dlt_table_names()
             with pipeline.sql_client() as client:
                 dataset = client.dataset_name
     finally:
         con.close()
 
-    rows = _comment_count_and_grant(dsn, target, dataset, tables, naming, readonly_role)
+    rows = _comment_count_and_grant(dsn, target, dataset, tables, naming, readonly_role, dlt_tables)
     logger.info(
         "published %d rows in %d tables to PostgreSQL %s, schema %s",
         sum(rows.values()),
@@ -257,8 +260,9 @@ def _comment_count_and_grant(
     target: PostgresTarget,
     dataset: str,
     tables: list[ServingTable],
-    naming,
+    naming: NamingConvention,
     readonly_role: str | None,
+    dlt_tables: list[str],
 ) -> dict[str, int]:
     """Column and table comments, rows per published table, and the read-only role's
     grants, in one transaction."""
@@ -286,9 +290,15 @@ def _comment_count_and_grant(
                 cur.execute(sql.SQL("select count(*) from {}").format(qualified))
                 rows[table.name] = cur.fetchone()[0]
             if readonly_role:
-                _grant_read_only(cur, schema_id, readonly_role)
+                _grant_read_only(cur, schema_id, readonly_role, dlt_tables)
     except psycopg2.errors.InsufficientPrivilege as exc:
         reason = _first_line(_scrub(str(exc), dsn))
+        if not readonly_role:
+            raise PublishError(
+                f"user {target.user!r} on PostgreSQL {target} may not comment on the tables "
+                f"of schema {dataset} ({reason}): let the user in PUBLISH_POSTGRES_DSN own "
+                "that schema, or set PUBLISH_POSTGRES_SCHEMA to a schema it owns"
+            ) from None
         raise PublishError(
             f"user {target.user!r} on PostgreSQL {target} may not set up role "
             f"{readonly_role!r} ({reason}): create it once as an admin (CREATE ROLE "
@@ -300,9 +310,12 @@ def _comment_count_and_grant(
     return rows
 
 
-def _grant_read_only(cur, schema_id: sql.Identifier, role: str) -> None:
+def _grant_read_only(
+    cur: PgCursor, schema_id: sql.Identifier, role: str, dlt_tables: list[str]
+) -> None:
     """A NOLOGIN role when missing (an admin gives it a password: see README); SELECT on the
-    schema's tables now and on every table created in it later."""
+    schema's tables now and on every table created in it later, except dlt's bookkeeping
+    tables (`_dlt_loads`, ...), which would only clutter the BI tool's table list."""
     cur.execute("select 1 from pg_roles where rolname = %s", (role,))
     role_id = sql.Identifier(role)
     if cur.fetchone() is None:
@@ -313,6 +326,57 @@ def _grant_read_only(cur, schema_id: sql.Identifier, role: str) -> None:
         "alter default privileges in schema {schema} grant select on tables to {role}",
     ):
         cur.execute(sql.SQL(statement).format(schema=schema_id, role=role_id))
+    for name in dlt_tables:
+        cur.execute(
+            sql.SQL("revoke all on {}.{} from {}").format(schema_id, sql.Identifier(name), role_id)
+        )
+
+
+def _load_failure(
+    exc: PipelineStepFailed, dsn: str, target: PostgresTarget, schema: str
+) -> PublishError:
+    """One line: which table failed, the database's reason, what is left as it was."""
+    cause = exc.exception
+    client_exception = getattr(cause, "client_exception", None)
+    if client_exception is not None:
+        reason = f"{type(client_exception).__name__}: {_first_line(str(client_exception))}"
+    else:
+        text = getattr(cause, "failed_message", None) or str(cause)
+        errors = [
+            line
+            for line in text.splitlines()
+            if re.match(r"^[\w.]+(Error|Exception\w*|\w+): ", line)
+        ]
+        reason = errors[-1] if errors else f"{type(cause).__name__}: {_first_line(text)}"
+    reason = _scrub(reason, dsn)
+    job_id = getattr(cause, "job_id", None)
+    if job_id:
+        table = job_id.split(".")[0]
+        return PublishError(
+            f"loading table {table} into PostgreSQL {target}, schema {schema} failed "
+            f"({reason}); {table} keeps its previously published rows. If a column changed "
+            f"type, drop {schema}.{table} once and publish again"
+        )
+    return PublishError(
+        f"publishing to PostgreSQL {target}, schema {schema} failed at the {exc.step} step "
+        f"({reason}): check that the user in PUBLISH_POSTGRES_DSN may create schema {schema} "
+        "(PUBLISH_POSTGRES_SCHEMA) and tables in it"
+    )
+
+
+@contextmanager
+def _without_arrow_conversion_warnings() -> Iterator[None]:
+    """dlt warns once per table that Arrow data is converted for insert_values; intended."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "native writer could not be found" not in record.getMessage()
+
+    dlt_logger = logging.getLogger("dlt")
+    dlt_logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        dlt_logger.removeFilter(keep)
 
 
 def _check_identifier(value: str, setting: str) -> None:

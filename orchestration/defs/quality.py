@@ -1,0 +1,122 @@
+"""Audit: Great Expectations suites (expectations/) and the quarantine share as asset
+checks. Critical ones are blocking: publish does not run when one fails. dbt tests are
+asset checks too (defs/transform.py)."""
+
+import dagster as dg
+import duckdb
+
+from expectations.suites import SUITES, Suite
+from expectations.validate import read, validate
+from ingestion.settings import load_settings
+from orchestration.defs.ingestion import DUCKDB_POOL
+
+QUARANTINE = dg.AssetKey(["quarantine", "quarantined_records"])
+
+
+def _gx_check(suite: Suite) -> dg.AssetChecksDefinition:
+    schema, table = suite.table.split(".")
+
+    @dg.asset_check(
+        asset=dg.AssetKey([schema, table]),
+        name=f"gx_{table}",
+        description=f"Great Expectations suite for {suite.table} (expectations/suites.py).",
+        blocking=True,
+        pool=DUCKDB_POOL,
+    )
+    def _check() -> dg.AssetCheckResult:
+        settings = load_settings()
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        try:
+            frame, ctx = read(
+                con, suite, {"freshness_max_age_hours": settings.freshness_max_age_hours}
+            )
+        finally:
+            con.close()
+        outcomes = validate(suite, frame, ctx)
+        failed = [o for o in outcomes if not o.success]
+        critical = [o for o in failed if o.critical]
+        return dg.AssetCheckResult(
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
+            description="; ".join(
+                f"{o.check} failed ({o.unexpected if o.unexpected is not None else o.observed})"
+                for o in failed
+            )
+            or None,
+            metadata={
+                "rows": len(frame),
+                "expectations": len(outcomes),
+                "failed": [o.check for o in failed],
+            },
+        )
+
+    return _check
+
+
+@dg.asset_check(
+    asset=QUARANTINE,
+    name="quarantine_share_within_threshold",
+    description="Share of each object type's records in quarantine stays at or below "
+    "QUARANTINE_MAX_SHARE; above it, something is wrong upstream and publish is blocked.",
+    blocking=True,
+    pool=DUCKDB_POOL,
+)
+def quarantine_share_within_threshold() -> dg.AssetCheckResult:
+    settings = load_settings()
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        counts = con.execute(
+            """
+            with loaded as (
+                {loaded}
+            )
+            select l.object_type, l.records, count(q.loaded_id) as quarantined
+            from loaded as l
+            left join quarantine.quarantined_records as q on q.object_type = l.object_type
+            group by 1, 2 order by 1
+            """.format(
+                loaded=" union all ".join(
+                    f"select '{t}' as object_type, count(*) as records from raw_hubspot.{t}"
+                    for t in (
+                        "deals",
+                        "calls",
+                        "emails",
+                        "meetings",
+                        "tasks",
+                        "contacts",
+                        "goal_targets",
+                        "feedback_submissions",
+                    )  # fmt: skip
+                )
+            )
+        ).fetchall()
+        reasons = con.execute(
+            "select object_type || ': ' || reason, count(*) from quarantine.quarantined_records "
+            "group by 1 order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    limit = settings.quarantine_max_share
+    over = {t: q / n for t, n, q in counts if n and q / n > limit}
+    total = sum(q for _, _, q in counts)
+    return dg.AssetCheckResult(
+        passed=not over,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "; ".join(
+                f"{t}: {share:.1%} quarantined (limit {limit:.1%})" for t, share in over.items()
+            )
+            if over
+            else f"{total} records quarantined, every object type within {limit:.1%}"
+        ),
+        metadata={
+            "quarantined": total,
+            "by_reason": {k: int(v) for k, v in reasons},
+            "by_object": {t: f"{q}/{n}" for t, n, q in counts},
+        },
+    )
+
+
+defs = dg.Definitions(
+    asset_checks=[*(_gx_check(s) for s in SUITES), quarantine_share_within_threshold]
+)
