@@ -25,7 +25,7 @@ def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def summary(warehouse: str) -> str:
+def summary(warehouse: str, serving_path: str) -> str:
     con = duckdb.connect(warehouse, read_only=True)
     try:
         lines = ["", f"Warehouse: {warehouse}", "", "Rows per mart:"]
@@ -60,6 +60,9 @@ def summary(warehouse: str) -> str:
                 f"  {name:<28} {team or '-':<26} {bookings:>12,.2f} {quota:>12,.2f} "
                 f"{attainment:>7.0%} {win:>6}"
             )
+        serving = Path(serving_path)
+        if serving.exists():
+            lines += ["", f"Audited copy for BI (Metabase, read-only): {serving}"]
         reports = Path(warehouse).parent / "reports" / "index.html"
         if reports.exists():
             lines += ["", f"Rep scorecards and team leaderboard: {reports}"]
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {first_failure(result)}", file=sys.stderr)
         return 1
     step(f"done in {time.monotonic() - started:.0f}s (Dagster run {result.run_id[:8]})")
-    print(summary(str(settings.warehouse_path)))
+    print(summary(str(settings.warehouse_path), str(settings.serving_path)))
     return 0
 
 
