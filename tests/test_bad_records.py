@@ -102,7 +102,7 @@ def test_catalog_covers_every_reason_and_accepted_case():
         assert kind.description
 
 
-def test_inject_is_deterministic_and_only_on_request():
+def test_inject_is_deterministic_and_changes_no_generated_record():
     clean = Organisation("small", SEED)
     first, second = Organisation("small", SEED), Organisation("small", SEED)
     counts = {t: len(r) for t, r in clean.objects.items()}
