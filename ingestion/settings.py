@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         "https://api.hubapi.com", description="Base URL of the HubSpot API (or the sandbox)"
     )
     crm_access_token: SecretStr | None = Field(None, description="HubSpot private app token")
+    # HubSpot allows 100 (Starter) to 190 (Professional/Enterprise) requests per 10 s per app.
+    crm_max_requests_per_10s: int = Field(100, ge=1)
+    crm_request_timeout_seconds: float = Field(30, gt=0)
     warehouse_path: Path = Field(PROJECT_ROOT / "data" / "warehouse.duckdb")
     serving_path: Path = Field(PROJECT_ROOT / "data" / "serving.duckdb")
     home_currency: str = "AZN"

@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     with sandbox_process(args.preset, args.seed) as sandbox:
         os.environ["CRM_BASE_URL"] = sandbox.base_url
         os.environ["CRM_ACCESS_TOKEN"] = sandbox.token
+        # The sandbox has no rate limit (unless faults are switched on): go fast.
+        os.environ.setdefault("CRM_MAX_REQUESTS_PER_10S", "1000")
         try:
             settings = load_settings()
         except ConfigError as exc:

@@ -40,6 +40,8 @@ def crm_env(sandbox: RunningSandbox, tmp_path_factory) -> Iterator[dict[str, str
         "CRM_ACCESS_TOKEN": sandbox.token,
         "WAREHOUSE_PATH": str(data / "warehouse.duckdb"),
         "SERVING_PATH": str(data / "serving.duckdb"),
+        # The sandbox is not rate limited unless a test asks for it.
+        "CRM_MAX_REQUESTS_PER_10S": "10000",
     }
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():

@@ -307,6 +307,7 @@ def _run_against(sb: RunningSandbox, data: Path) -> Run:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CRM_BASE_URL", sb.base_url)
         mp.setenv("CRM_ACCESS_TOKEN", sb.token)
+        mp.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
         mp.setenv("WAREHOUSE_PATH", str(warehouse))
         mp.setenv("SERVING_PATH", str(serving))
         mp.delenv("QUARANTINE_MAX_SHARE", raising=False)  # the default, 2%

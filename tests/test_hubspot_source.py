@@ -88,11 +88,13 @@ def loaded(sandbox, tmp_path_factory):
     path = tmp_path_factory.mktemp("raw") / "raw.duckdb"
     pipeline = hubspot_pipeline(str(path), str(path.parent / ".dlt"))
     first = pipeline.run(
-        hubspot_source(sandbox.base_url, sandbox.token), loader_file_format="parquet"
+        hubspot_source(sandbox.base_url, sandbox.token, max_requests_per_10s=10_000),
+        loader_file_format="parquet",
     )
     counts_after_first = _counts(path)
     second = pipeline.run(
-        hubspot_source(sandbox.base_url, sandbox.token), loader_file_format="parquet"
+        hubspot_source(sandbox.base_url, sandbox.token, max_requests_per_10s=10_000),
+        loader_file_format="parquet",
     )
     return path, first, second, counts_after_first
 

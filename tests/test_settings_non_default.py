@@ -25,6 +25,7 @@ def berlin_warehouse(tmp_path_factory) -> str:
     with sandbox_process("small", SEED, extra_args=extra) as sb, pytest.MonkeyPatch.context() as mp:
         mp.setenv("CRM_BASE_URL", sb.base_url)
         mp.setenv("CRM_ACCESS_TOKEN", sb.token)
+        mp.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
         mp.setenv("WAREHOUSE_PATH", str(path))
         mp.setenv("REPORTING_TIMEZONE", TIMEZONE)
         mp.setenv("HOME_CURRENCY", CURRENCY)

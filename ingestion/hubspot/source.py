@@ -17,6 +17,8 @@ import dlt
 from dlt.sources import DltSource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
+from ingestion.hubspot.http import crm_session
+
 # HubSpot's default contact lifecycle stages, in funnel order.
 LIFECYCLE_STAGES = [
     "lead",
@@ -262,13 +264,20 @@ def _object_resource(name: str) -> dict[str, Any]:
     }
 
 
-def hubspot_source(base_url: str, token: str, crm_clock: datetime | None = None) -> DltSource:
+def hubspot_source(
+    base_url: str,
+    token: str,
+    crm_clock: datetime | None = None,
+    max_requests_per_10s: int = 100,
+    request_timeout: float = 30.0,
+) -> DltSource:
     """All HubSpot resources, plus `extractions`: one row per run with the CRM's clock at
     extraction (its Date header), which freshness is measured against."""
     config: RESTAPIConfig = {
         "client": {
             "base_url": base_url.rstrip("/") + "/",
             "auth": {"type": "bearer", "token": token},
+            "session": crm_session(max_requests_per_10s, request_timeout),
             "paginator": {
                 "type": "cursor",
                 "cursor_path": "paging.next.after",
@@ -276,6 +285,7 @@ def hubspot_source(base_url: str, token: str, crm_clock: datetime | None = None)
             },
         },
         "resource_defaults": {
+            "parallelized": True,  # resources extract side by side, sharing the limiter
             "primary_key": "id",
             "write_disposition": "merge",
             "endpoint": {"data_selector": "results", "params": {"limit": 100}},

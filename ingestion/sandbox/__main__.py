@@ -14,6 +14,7 @@ import sys
 import uvicorn
 
 from ingestion.sandbox.bad_records import SHORTCUTS, inject, resolve_kinds
+from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import (
     HOME_CURRENCY,
     PORTAL_TIMEZONE,
@@ -36,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         "--bad-records",
         default="",
         help=f"comma-separated bad-record kinds to serve, or {', '.join(SHORTCUTS)}",
+    )
+    parser.add_argument(
+        "--faults",
+        default="",
+        help="fault switches, e.g. rate_limit=40,retry_after=1,error_rate=0.1,seed=7 "
+        "(see ingestion/sandbox/faults.py)",
     )
     parser.add_argument(
         "--bad-records-seed", type=int, default=None, help="picks the bad records (default: --seed)"
@@ -61,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         affected = inject(org, kinds, seed)
         count = sum(len(ids) for ids in affected.values())
         print(f"serving {count} bad records of {len(kinds)} kinds (seed {seed})", file=sys.stderr)
-    app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"))
+    try:
+        faults = FaultConfig.parse(args.faults) if args.faults else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"), faults)
     print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{args.port}")
     uvicorn.run(
         app,

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ingestion.sandbox.faults import FaultConfig, FaultInjector
 from ingestion.sandbox.generator import (
     PIPELINE_ID,
     STAGES,
@@ -457,7 +458,7 @@ def _numeric_like(value: str) -> bool:
         return False
 
 
-def create_app(org: Organisation, token: str) -> Starlette:
+def create_app(org: Organisation, token: str, faults: FaultConfig | None = None) -> Starlette:
     sb = Sandbox(org, token)
 
     def authed(handler):
@@ -491,7 +492,10 @@ def create_app(org: Organisation, token: str) -> Starlette:
         Route(f"{objects}/batch/read", typed(sb.batch_read), methods=["POST"]),
         Route(objects + "/{object_id}", typed(sb.get_object)),
     ]
-    return CrmClock(Starlette(routes=routes), org.now)
+    app = Starlette(routes=routes)
+    if faults is not None:
+        app = FaultInjector(app, faults)
+    return CrmClock(app, org.now)
 
 
 class CrmClock:

@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
 
+from ingestion.hubspot.http import is_daily_limit
 from ingestion.hubspot.preflight import CrmUnavailable, check_crm
 from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
 from ingestion.settings import ConfigError, load_settings
@@ -33,12 +34,32 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         raise UserFacingError(str(exc)) from None
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
-    yield from dlt.run(
-        context=context,
-        dlt_source=hubspot_source(settings.crm_base_url, token, crm_clock),
-        dlt_pipeline=pipeline,
-        loader_file_format="parquet",
+    source = hubspot_source(
+        settings.crm_base_url,
+        token,
+        crm_clock,
+        settings.crm_max_requests_per_10s,
+        settings.crm_request_timeout_seconds,
     )
+    try:
+        yield from dlt.run(
+            context=context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format="parquet"
+        )
+    except Exception as exc:
+        if _daily_limit_hit(exc):
+            raise UserFacingError(
+                "HubSpot's daily API request limit is used up: nothing from this run was "
+                "loaded; run again after the limit resets (midnight in the account's time zone)"
+            ) from None
+        raise
+
+
+def _daily_limit_hit(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if is_daily_limit(getattr(exc, "response", None)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 defs = dg.Definitions(assets=[hubspot_raw], resources={"dlt": DagsterDltResource()})
