@@ -2,7 +2,8 @@
 
 `python -m ingestion.sandbox --faults rate_limit=40,retry_after=1,error_rate=0.1,seed=7`
 
-- rate_limit=N: at most N requests per rolling 10 s (HubSpot's TEN_SECONDLY_ROLLING);
+- rate_limit=N: at most N requests per rolling 10 s (HubSpot's TEN_SECONDLY_ROLLING;
+  rate_window=s shortens the window for quick tests);
   more get 429 with HubSpot's RATE_LIMIT body, with a Retry-After header when
   retry_after=1;
 - daily_limit=N: after N requests in total, 429 with policyName DAILY (not retryable);
@@ -30,6 +31,7 @@ from dataclasses import dataclass, fields
 @dataclass
 class FaultConfig:
     rate_limit: int = 0
+    rate_window: float = 10.0
     daily_limit: int = 0
     retry_after: int = 0
     error_rate: float = 0.0
@@ -81,7 +83,7 @@ class FaultInjector:
         with self.lock:
             now = time.monotonic()
             self.stats["requests"] += 1
-            while self.window and now - self.window[0] >= 10:
+            while self.window and now - self.window[0] >= cfg.rate_window:
                 self.window.popleft()
             if cfg.daily_limit and self.total >= cfg.daily_limit:
                 return "daily"
@@ -121,7 +123,7 @@ class FaultInjector:
             headers = [(b"content-type", b"application/json")]
             if decision == "rate" and self.config.retry_after:
                 oldest = self.window[0] if self.window else time.monotonic()
-                wait = max(1, int(10 - (time.monotonic() - oldest)) + 1)
+                wait = max(1, int(self.config.rate_window - (time.monotonic() - oldest)) + 1)
                 headers.append((b"retry-after", str(wait).encode()))
             await send({"type": "http.response.start", "status": 429, "headers": headers})
             body = _error_body(f"You have reached your {policy.lower()} limit.", policy)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,15 +45,18 @@ def sandbox_process(
     port = free_port()
     env = {**os.environ, "SANDBOX_TOKEN": token}
     cmd = [sys.executable, "-m", "ingestion.sandbox", "--preset", preset, "--seed", str(seed)]
+    log = tempfile.TemporaryFile(mode="w+")  # the server's own log, shown if it fails
     proc = subprocess.Popen(
-        [*cmd, *extra_args, "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+        [*cmd, *extra_args, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"CRM sandbox exited with code {proc.returncode}")
+                log.seek(0)
+                tail = log.read().strip().splitlines()[-1:] or [""]
+                raise RuntimeError(f"CRM sandbox exited with code {proc.returncode}: {tail[0]}")
             try:
                 if httpx.get(f"{base_url}/_sandbox/health", timeout=1).status_code == 200:
                     break
@@ -68,3 +72,4 @@ def sandbox_process(
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
