@@ -11,6 +11,7 @@ import pytest
 
 from ingestion.hubspot.http import RollingWindowLimiter
 from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
+from ingestion.sandbox.drift import add_custom_properties
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
@@ -127,3 +128,33 @@ def test_daily_cap_stops_the_run_with_one_line(tmp_path, monkeypatch):
     message = first_failure(result)
     assert "daily API request limit is used up" in message and "\n" not in message
     assert not (tmp_path / "serving.duckdb").exists()
+
+
+def test_new_custom_properties_land_as_columns_and_marts_stay_right(tmp_path, monkeypatch):
+    """Night 1 without, night 2 with two new custom deal properties: the run succeeds,
+    the new columns appear with the values, and the marts still equal the ground truth."""
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
+    monkeypatch.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
+    for extra in ((), ("--custom-properties",)):
+        with sandbox_process("small", SEED, extra_args=extra) as sb:
+            monkeypatch.setenv("CRM_BASE_URL", sb.base_url)
+            monkeypatch.setenv("CRM_ACCESS_TOKEN", sb.token)
+            result = run_nightly_job(dg.DagsterInstance.ephemeral())
+        assert result.success, first_failure(result)
+    org = Organisation("small", SEED)
+    changed = set(add_custom_properties(org, SEED))
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = dict(
+            con.execute(
+                "select id, properties__sales_region from raw_hubspot.deals "
+                "where properties__sales_region is not null"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert set(rows) == changed
+    assert all(rows[i] == org.objects["deals"][i].properties["sales_region"] for i in changed)
+    problems = compare_all(str(tmp_path / "warehouse.duckdb"), Truth(Organisation("small", SEED)))
+    assert {mart: p[:3] for mart, p in problems.items() if p} == {}

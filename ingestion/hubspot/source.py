@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
+import httpx
 from dlt.sources import DltSource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
@@ -233,8 +234,11 @@ def _text_columns(names: list[str]) -> dict[str, Any]:
     }
 
 
-def _object_resource(name: str) -> dict[str, Any]:
-    params: dict[str, Any] = {"properties": ",".join(OBJECT_PROPERTIES[name])}
+def _object_resource(name: str, custom: list[str] | None = None) -> dict[str, Any]:
+    requested = OBJECT_PROPERTIES[name] + [
+        p for p in custom or [] if p not in OBJECT_PROPERTIES[name]
+    ]
+    params: dict[str, Any] = {"properties": ",".join(requested)}
     steps: list[dict[str, Any]] = [{"map": RecordGuard()}]
     if name == "deals":
         params |= {
@@ -270,6 +274,7 @@ def hubspot_source(
     crm_clock: datetime | None = None,
     max_requests_per_10s: int = 100,
     request_timeout: float = 30.0,
+    custom_properties: dict[str, list[str]] | None = None,
 ) -> DltSource:
     """All HubSpot resources, plus `extractions`: one row per run with the CRM's clock at
     extraction (its Date header), which freshness is measured against."""
@@ -301,12 +306,35 @@ def hubspot_source(
                 "endpoint": {"path": "crm/v3/pipelines/deals", "paginator": "single_page"},
                 "processing_steps": [{"map": tag_stages}],
             },
-            *(_object_resource(name) for name in OBJECT_PROPERTIES),
+            *(
+                _object_resource(name, (custom_properties or {}).get(name))
+                for name in OBJECT_PROPERTIES
+            ),
         ],
     }
     source = rest_api_source(config, name="hubspot")
     source.resources.add(_extractions(base_url, crm_clock or datetime.now(UTC)))
     return source
+
+
+MAX_CUSTOM_PROPERTIES = 200  # keeps the request URL within HubSpot's limits
+
+
+def discover_custom_properties(base_url: str, token: str) -> dict[str, list[str]]:
+    """The account's own (not HubSpot-defined) properties per object type: they are
+    requested too and land as new `properties__<name>` columns."""
+    found: dict[str, list[str]] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+        for object_type in OBJECT_PROPERTIES:
+            resp = client.get(f"/crm/v3/properties/{object_type}")
+            if resp.status_code != 200:
+                continue
+            names = [
+                p["name"] for p in resp.json().get("results", []) if not p.get("hubspotDefined")
+            ]
+            found[object_type] = sorted(names)[:MAX_CUSTOM_PROPERTIES]
+    return found
 
 
 def _extractions(base_url: str, crm_clock: datetime):

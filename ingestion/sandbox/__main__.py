@@ -14,6 +14,7 @@ import sys
 import uvicorn
 
 from ingestion.sandbox.bad_records import SHORTCUTS, inject, resolve_kinds
+from ingestion.sandbox.drift import add_custom_properties
 from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import (
     HOME_CURRENCY,
@@ -37,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         "--bad-records",
         default="",
         help=f"comma-separated bad-record kinds to serve, or {', '.join(SHORTCUTS)}",
+    )
+    parser.add_argument(
+        "--custom-properties",
+        action="store_true",
+        help="add custom deal properties (schema drift, see ingestion/sandbox/drift.py)",
     )
     parser.add_argument(
         "--faults",
@@ -68,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         affected = inject(org, kinds, seed)
         count = sum(len(ids) for ids in affected.values())
         print(f"serving {count} bad records of {len(kinds)} kinds (seed {seed})", file=sys.stderr)
+    if args.custom_properties:
+        add_custom_properties(org, args.seed)
     try:
         faults = FaultConfig.parse(args.faults) if args.faults else None
     except ValueError as exc:

@@ -149,6 +149,8 @@ class Organisation:
         self.faker = Faker("az_AZ")
         self.faker.seed_instance(seed)
         self.events: list[Event] = []
+        # Properties an account defined itself, per object type (not hubspotDefined).
+        self.custom_properties: dict[str, set[str]] = {}
         self.reps: list[Rep] = []
         self.teams: dict[str, str] = {}
         self.objects: dict[str, dict[str, Record]] = {

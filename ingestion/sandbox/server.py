@@ -275,6 +275,7 @@ class Sandbox:
 
     async def properties(self, request: Request, object_type: str, store: Store) -> Response:
         results = []
+        custom = self.org.custom_properties.get(object_type, set())
         for i, name in enumerate(store.property_names):
             if _is_datetime_property(name):
                 ptype, field = "datetime", "date"
@@ -296,7 +297,7 @@ class Sandbox:
                     "externalOptions": False,
                     "hasUniqueValue": name == "hs_object_id",
                     "hidden": False,
-                    "hubspotDefined": True,
+                    "hubspotDefined": name not in custom,
                     "formField": False,
                 }
             )

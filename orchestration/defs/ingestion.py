@@ -5,7 +5,11 @@ from dagster_dlt import DagsterDltResource, dlt_assets
 
 from ingestion.hubspot.http import is_daily_limit
 from ingestion.hubspot.preflight import CrmUnavailable, check_crm
-from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
+from ingestion.hubspot.source import (
+    discover_custom_properties,
+    hubspot_pipeline,
+    hubspot_source,
+)
 from ingestion.settings import ConfigError, load_settings
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.translators import HubSpotDltTranslator
@@ -40,6 +44,7 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         crm_clock,
         settings.crm_max_requests_per_10s,
         settings.crm_request_timeout_seconds,
+        discover_custom_properties(settings.crm_base_url, token),
     )
     try:
         yield from dlt.run(
