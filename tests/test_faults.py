@@ -11,7 +11,7 @@ import pytest
 
 from ingestion.hubspot.http import RollingWindowLimiter
 from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
-from ingestion.sandbox.drift import add_custom_properties
+from ingestion.sandbox.drift import add_custom_properties, archive_records
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
@@ -158,3 +158,44 @@ def test_new_custom_properties_land_as_columns_and_marts_stay_right(tmp_path, mo
     assert all(rows[i] == org.objects["deals"][i].properties["sales_region"] for i in changed)
     problems = compare_all(str(tmp_path / "warehouse.duckdb"), Truth(Organisation("small", SEED)))
     assert {mart: p[:3] for mart, p in problems.items() if p} == {}
+
+
+def test_deleted_records_leave_the_marts(tmp_path, monkeypatch):
+    """Night 1 loads everything; before night 2, 2% of deals, engagements and contacts are
+    deleted (archived) in the CRM: night 2 flags them in raw and they leave every fact."""
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
+    monkeypatch.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
+    for extra in ((), ("--archive-share", "0.02")):
+        with sandbox_process("small", SEED, extra_args=extra) as sb:
+            monkeypatch.setenv("CRM_BASE_URL", sb.base_url)
+            monkeypatch.setenv("CRM_ACCESS_TOKEN", sb.token)
+            result = run_nightly_job(dg.DagsterInstance.ephemeral())
+        assert result.success, first_failure(result)
+    archived = archive_records(Organisation("small", SEED), SEED, 0.02)
+    assert archived["deals"] and archived["calls"]
+    facts = {
+        "deals": "select deal_id from core.fct_deals",
+        "calls": "select activity_id from core.fct_activities where activity_type = 'call'",
+        "contacts": "select contact_id from core.fct_leads",
+    }
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    try:
+        for object_type, sql in facts.items():
+            present = {r[0] for r in con.execute(sql).fetchall()}
+            flagged = {
+                r[0]
+                for r in con.execute(
+                    f"select id from raw_hubspot.{object_type} where archived"
+                ).fetchall()
+            }
+            assert flagged == set(archived[object_type]), object_type
+            assert not present & flagged, object_type
+            assert (
+                len(present) == len(Organisation("small", SEED).objects[object_type]) - len(flagged)
+                or object_type != "deals"
+            )
+        quarantined = con.execute("select count(*) from quarantine.quarantined_records").fetchone()
+    finally:
+        con.close()
+    assert quarantined == (0,)

@@ -9,7 +9,7 @@
 
 {#- One quarantine model: the first failing check (in the order given) of each raw record.
     checks: list of (reason, SQL condition on raw row `r`); object_type: the CRM object.
-    A record flagged by none of them is valid. -#}
+    A record flagged by none of them is valid; deleted (archived) records are not checked. -#}
 {% macro quarantine_checks(source_table, object_type, checks, joins='') -%}
 with flagged as (
     select
@@ -27,6 +27,7 @@ with flagged as (
         r._dlt_load_id as load_id
     from {{ source('raw_hubspot', source_table) }} as r
     {{ joins }}
+    where not coalesce(r.archived, false)  -- deleted in the CRM: left out, not quarantined
 )
 
 select * from flagged where reason is not null

@@ -268,6 +268,24 @@ def _object_resource(name: str, custom: list[str] | None = None) -> dict[str, An
     }
 
 
+# Deleted records: HubSpot lists them only under archived=true. They are merged into the
+# same table with archived = true, and the models leave them out.
+ARCHIVABLE = ("companies", "contacts", "deals", *ENGAGEMENTS)
+
+
+def _archived_resource(name: str) -> dict[str, Any]:
+    return {
+        "name": f"{name}_archived",
+        "table_name": name,
+        "endpoint": {
+            "path": f"crm/v3/objects/{name}",
+            "params": {"archived": "true", "properties": ",".join(OBJECT_PROPERTIES[name])},
+        },
+        "columns": _text_columns(OBJECT_PROPERTIES[name]),
+        "processing_steps": [{"map": RecordGuard()}],
+    }
+
+
 def hubspot_source(
     base_url: str,
     token: str,
@@ -310,6 +328,7 @@ def hubspot_source(
                 _object_resource(name, (custom_properties or {}).get(name))
                 for name in OBJECT_PROPERTIES
             ),
+            *(_archived_resource(name) for name in ARCHIVABLE),
         ],
     }
     source = rest_api_source(config, name="hubspot")

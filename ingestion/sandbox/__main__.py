@@ -14,7 +14,7 @@ import sys
 import uvicorn
 
 from ingestion.sandbox.bad_records import SHORTCUTS, inject, resolve_kinds
-from ingestion.sandbox.drift import add_custom_properties
+from ingestion.sandbox.drift import add_custom_properties, archive_records
 from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import (
     HOME_CURRENCY,
@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         "--custom-properties",
         action="store_true",
         help="add custom deal properties (schema drift, see ingestion/sandbox/drift.py)",
+    )
+    parser.add_argument(
+        "--archive-share",
+        type=float,
+        default=0.0,
+        help="delete (archive) this share of deals, engagements and contacts (drift.py)",
     )
     parser.add_argument(
         "--faults",
@@ -76,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serving {count} bad records of {len(kinds)} kinds (seed {seed})", file=sys.stderr)
     if args.custom_properties:
         add_custom_properties(org, args.seed)
+    if args.archive_share:
+        archive_records(org, args.seed, args.archive_share)
     try:
         faults = FaultConfig.parse(args.faults) if args.faults else None
     except ValueError as exc:

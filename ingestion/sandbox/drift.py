@@ -1,4 +1,4 @@
-"""Schema drift: custom properties that appear in the CRM between two runs.
+"""Changes between two runs: custom properties that appear, records that get deleted.
 
 `python -m ingestion.sandbox --custom-properties` adds, reproducibly from the seed, two
 custom deal properties (HubSpot marks them `hubspotDefined: false`) and sets them on a
@@ -31,3 +31,22 @@ def add_custom_properties(org: Organisation, seed: int, share: float = 0.3) -> l
         changed.append(deal_id)
     org.custom_properties.setdefault("deals", set()).update(CUSTOM_DEAL_PROPERTIES)
     return changed
+
+
+def archive_records(
+    org: Organisation,
+    seed: int,
+    share: float = 0.02,
+    object_types: tuple[str, ...] = ("deals", "calls", "emails", "meetings", "tasks", "contacts"),
+) -> dict[str, list[str]]:
+    """Delete (archive) a share of records, as a user deleting them in HubSpot: they leave
+    the normal listing and appear under `archived=true`. Returns the archived ids."""
+    rng = random.Random(f"{seed}:archive")
+    archived: dict[str, list[str]] = {}
+    for object_type in object_types:
+        for record_id, record in org.objects[object_type].items():
+            if rng.random() < share:
+                record.archived = True
+                record.updated_at = org.now
+                archived.setdefault(object_type, []).append(record_id)
+    return archived

@@ -76,7 +76,8 @@ def quarantine_share_within_threshold() -> dg.AssetCheckResult:
             group by 1, 2 order by 1
             """.format(
                 loaded=" union all ".join(
-                    f"select '{t}' as object_type, count(*) as records from raw_hubspot.{t}"
+                    f"select '{t}' as object_type, count(*) as records from raw_hubspot.{t} "
+                    "where not coalesce(archived, false)"
                     for t in (
                         "deals",
                         "calls",
