@@ -68,8 +68,8 @@ def summary(warehouse: str, serving_path: str) -> str:
             lines += ["", f"Rep scorecards and team leaderboard: {reports}"]
         lines += [
             "",
-            "Query it:",
-            f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse}', read_only=True)"
+            "Query it (the audited copy, as BI does):",
+            f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{serving_path}', read_only=True)"
             f".sql('select * from marts.mart_rep_performance_monthly limit 5'))\"",
         ]
         return "\n".join(lines)
