@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -74,7 +73,6 @@ def compare_all(path: str, truth: Truth) -> dict[str, list[str]]:
     """Every mart against its ground truth; returns problems per mart (empty when equal)."""
     con = duckdb.connect(path, read_only=True)
     cols = ", ".join(PERFORMANCE_COLUMNS)
-    team_of = truth.team_of
     try:
         results = {
             "mart_rep_performance_monthly": mismatches(
@@ -116,9 +114,4 @@ def compare_all(path: str, truth: Truth) -> dict[str, list[str]]:
         }  # fmt: skip
     finally:
         con.close()
-    del team_of
     return results
-
-
-def first_of(month: date) -> date:
-    return month.replace(day=1)

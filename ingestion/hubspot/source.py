@@ -129,7 +129,6 @@ DEAL_HISTORY_PROPERTIES = [
 ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
 # Loaded incrementally: only records whose updatedAt moved since the last run are loaded.
 INCREMENTAL = ("deals", *ENGAGEMENTS, "feedback_submissions")
-RESOURCES = ("owners", "deal_pipelines", *OBJECT_PROPERTIES, "extractions")
 
 
 def unpack_history(deal: dict[str, Any]) -> dict[str, Any]:
