@@ -38,6 +38,7 @@ OBJECT_PROPERTIES: dict[str, list[str]] = {
         "hubspot_owner_id",
         "createdate",
         "hs_lastmodifieddate",
+        "hs_merged_object_ids",
     ],
     "contacts": [
         "firstname",
@@ -48,6 +49,7 @@ OBJECT_PROPERTIES: dict[str, list[str]] = {
         "hubspot_owner_id",
         "createdate",
         "lastmodifieddate",
+        "hs_merged_object_ids",
         *(f"hs_lifecyclestage_{stage}_date" for stage in LIFECYCLE_STAGES),
     ],
     "deals": [
@@ -63,6 +65,7 @@ OBJECT_PROPERTIES: dict[str, list[str]] = {
         "hs_is_closed",
         "hs_is_closed_won",
         "hs_lastmodifieddate",
+        "hs_merged_object_ids",
     ],
     "calls": [
         "hs_timestamp",

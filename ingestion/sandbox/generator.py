@@ -112,6 +112,8 @@ class Record:
     history: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
     associations: dict[str, list[str]] = field(default_factory=dict)
     archived: bool = False
+    # Set on a record merged into another: it leaves every listing and search, as in HubSpot.
+    merged_into: str | None = None
 
 
 @dataclass

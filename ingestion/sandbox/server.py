@@ -135,7 +135,7 @@ class Store:
         out: list[Record] = []
         for i in range(start, len(self.records)):
             rec = self.records[i]
-            if rec.archived == archived:
+            if rec.archived == archived and rec.merged_into is None:
                 if len(out) == limit:
                     return out, str(self.ids[i])
                 out.append(rec)
@@ -384,7 +384,9 @@ class Sandbox:
         matches = [
             r
             for r in store.records
-            if not r.archived and (not groups or any(_match(r, g) for g in groups))
+            if not r.archived
+            and r.merged_into is None
+            and (not groups or any(_match(r, g) for g in groups))
         ]
         for sort in reversed(body.get("sorts") or []):
             if isinstance(sort, str):
