@@ -16,8 +16,12 @@ from urllib.parse import urlsplit
 import dlt
 import httpx
 from dlt.sources import DltSource
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
+from ingestion.hubspot.changes import ChangedRecords, read_batch
 from ingestion.hubspot.http import crm_session
 
 # HubSpot's default contact lifecycle stages, in funnel order.
@@ -130,8 +134,16 @@ DEAL_HISTORY_PROPERTIES = [
     "hubspot_owner_id",
 ]
 ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
-# Loaded incrementally: only records whose updatedAt moved since the last run are loaded.
-INCREMENTAL = ("deals", *ENGAGEMENTS, "feedback_submissions")
+# Loaded incrementally: the first run lists every record; later runs read only records
+# modified since the previous run's newest updatedAt (ingestion/hubspot/changes.py).
+INCREMENTAL = ("companies", "contacts", "deals", *ENGAGEMENTS, "feedback_submissions")
+EPOCH = "1970-01-01T00:00:00.000Z"
+# Associations requested per object, by the object types they point to.
+ASSOCIATIONS = {
+    "deals": ["companies"],
+    **{e: ["deals"] for e in ENGAGEMENTS},
+    "feedback_submissions": ["deals", "companies"],
+}
 
 
 def unpack_history(deal: dict[str, Any]) -> dict[str, Any]:
@@ -236,38 +248,76 @@ def _text_columns(names: list[str]) -> dict[str, Any]:
     }
 
 
-def _object_resource(name: str, custom: list[str] | None = None) -> dict[str, Any]:
-    requested = OBJECT_PROPERTIES[name] + [
-        p for p in custom or [] if p not in OBJECT_PROPERTIES[name]
-    ]
-    params: dict[str, Any] = {"properties": ",".join(requested)}
-    steps: list[dict[str, Any]] = [{"map": RecordGuard()}]
+def _requested(name: str, custom: list[str] | None) -> list[str]:
+    return OBJECT_PROPERTIES[name] + [p for p in custom or [] if p not in OBJECT_PROPERTIES[name]]
+
+
+def _enrichment(name: str) -> list[Any]:
+    """Per-record steps after the guard: history rows, association columns."""
     if name == "deals":
-        params |= {
-            "propertiesWithHistory": ",".join(DEAL_HISTORY_PROPERTIES),
-            "associations": "companies",
-            "limit": 50,  # HubSpot's page cap when history is requested
-        }
-        steps += [{"map": unpack_history}, {"map": tag_associations}]
+        return [unpack_history, tag_associations]
     if name in ENGAGEMENTS:
-        params["associations"] = "deals"
-        steps.append({"map": lift_deal_association})
+        return [lift_deal_association]
     if name == "feedback_submissions":
-        params["associations"] = "deals,companies"
-        steps.append({"map": lift_feedback_links})
-    endpoint: dict[str, Any] = {"path": f"crm/v3/objects/{name}", "params": params}
-    if name in INCREMENTAL:
-        endpoint["incremental"] = {
-            "cursor_path": "updatedAt",
-            "initial_value": "1970-01-01T00:00:00.000Z",
-            "on_cursor_value_missing": "include",
-        }
+        return [lift_feedback_links]
+    return []
+
+
+def _full_resource(name: str, custom: list[str] | None = None) -> dict[str, Any]:
+    """A listing read whole every run (small objects: quotas)."""
     return {
         "name": name,
-        "endpoint": endpoint,
+        "endpoint": {
+            "path": f"crm/v3/objects/{name}",
+            "params": {"properties": ",".join(_requested(name, custom))},
+        },
         "columns": _text_columns(OBJECT_PROPERTIES[name]),
-        "processing_steps": steps,
+        "processing_steps": [{"map": RecordGuard()}]
+        + [{"map": step} for step in _enrichment(name)],
     }
+
+
+def _incremental_resource(
+    name: str, client: RESTClient, until: datetime, custom: list[str] | None = None
+):
+    """First run: the whole listing. Later runs: only records modified since the newest
+    updatedAt loaded before, up to the CRM clock at extraction (changes after it are left
+    for the next run)."""
+    properties = _requested(name, custom)
+    history = DEAL_HISTORY_PROPERTIES if name == "deals" else None
+    associations = ASSOCIATIONS.get(name, [])
+
+    @dlt.resource(
+        name=name,
+        primary_key="id",
+        write_disposition="merge",
+        columns=_text_columns(OBJECT_PROPERTIES[name]),
+        parallelized=True,
+    )
+    def records(
+        updated_at=dlt.sources.incremental(
+            "updatedAt", initial_value=EPOCH, on_cursor_value_missing="include"
+        ),
+    ):
+        if updated_at.last_value == EPOCH:
+            params: dict[str, Any] = {
+                "properties": ",".join(properties),
+                "limit": 50 if history else 100,  # HubSpot's page cap with history
+            }
+            if history:
+                params["propertiesWithHistory"] = ",".join(history)
+            if associations:
+                params["associations"] = ",".join(associations)
+            yield from client.paginate(f"crm/v3/objects/{name}", params=params)
+            return
+        changed = ChangedRecords(client, name, updated_at.last_value, until)
+        for ids in changed.ids():
+            yield read_batch(client, name, ids, properties, history, associations)
+
+    resource = records().add_map(RecordGuard())
+    for step in _enrichment(name):
+        resource = resource.add_map(step)
+    return resource
 
 
 # Deleted records: HubSpot lists them only under archived=true. They are merged into the
@@ -298,11 +348,23 @@ def hubspot_source(
 ) -> DltSource:
     """All HubSpot resources, plus `extractions`: one row per run with the CRM's clock at
     extraction (its Date header), which freshness is measured against."""
+    crm_clock = crm_clock or datetime.now(UTC)
+    custom_properties = custom_properties or {}
+    session = crm_session(max_requests_per_10s, request_timeout)  # one limiter for all
+    client = RESTClient(
+        base_url=base_url.rstrip("/") + "/",
+        auth=BearerTokenAuth(token),
+        session=session,
+        paginator=JSONResponseCursorPaginator(
+            cursor_path="paging.next.after", cursor_param="after"
+        ),
+        data_selector="results",
+    )
     config: RESTAPIConfig = {
         "client": {
             "base_url": base_url.rstrip("/") + "/",
             "auth": {"type": "bearer", "token": token},
-            "session": crm_session(max_requests_per_10s, request_timeout),
+            "session": session,
             "paginator": {
                 "type": "cursor",
                 "cursor_path": "paging.next.after",
@@ -327,14 +389,21 @@ def hubspot_source(
                 "processing_steps": [{"map": tag_stages}],
             },
             *(
-                _object_resource(name, (custom_properties or {}).get(name))
+                _full_resource(name, custom_properties.get(name))
                 for name in OBJECT_PROPERTIES
+                if name not in INCREMENTAL
             ),
             *(_archived_resource(name) for name in ARCHIVABLE),
         ],
     }
     source = rest_api_source(config, name="hubspot")
-    source.resources.add(_extractions(base_url, crm_clock or datetime.now(UTC)))
+    source.resources.add(
+        *(
+            _incremental_resource(name, client, crm_clock, custom_properties.get(name))
+            for name in INCREMENTAL
+        ),
+        _extractions(base_url, crm_clock),
+    )
     return source
 
 

@@ -3,6 +3,12 @@
 The bearer token is read from SANDBOX_TOKEN (default `sandbox-token`), never from argv.
 `--bad-records deal_unknown_stage,all-accepted --bad-records-seed 7` serves bad records
 too (ingestion/sandbox/bad_records.py lists the kinds and shortcuts).
+`--custom-properties`, `--archive-share 0.02` (deleted records) and `--merge-share 0.02`
+(duplicates merged) change the organisation between two runs (ingestion/sandbox/drift.py).
+
+The clock: `--days-later 3` starts three days after the default clock;
+`POST /_sandbox/clock {"advance_days": 1}` moves it on while serving (new deals, stage
+moves, closes, edits, owner changes and activities of the day in between appear).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import sys
 import uvicorn
 
 from ingestion.sandbox.bad_records import SHORTCUTS, inject, resolve_kinds
-from ingestion.sandbox.drift import add_custom_properties, archive_records
+from ingestion.sandbox.drift import add_custom_properties, archive_records, merge_records
 from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import (
     HOME_CURRENCY,
@@ -23,7 +29,7 @@ from ingestion.sandbox.generator import (
     Organisation,
     unknown_preset_message,
 )
-from ingestion.sandbox.server import create_app
+from ingestion.sandbox.server import SEARCH_RESULT_CAP, create_app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         help="delete (archive) this share of deals, engagements and contacts (drift.py)",
     )
     parser.add_argument(
+        "--merge-share",
+        type=float,
+        default=0.0,
+        help="merge this share of deals and contacts into another of the same owner (drift.py)",
+    )
+    parser.add_argument(
         "--faults",
         default="",
         help="fault switches, e.g. rate_limit=40,retry_after=1,error_rate=0.1,seed=7 "
@@ -58,6 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--bad-records-seed", type=int, default=None, help="picks the bad records (default: --seed)"
+    )
+    parser.add_argument(
+        "--days-later", type=float, default=0, help="start the CRM clock this many days later"
+    )
+    parser.add_argument(
+        "--search-cap",
+        type=int,
+        default=SEARCH_RESULT_CAP,
+        help="results a search can page through (HubSpot: 10,000); lower it to test windowing",
     )
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
@@ -68,28 +89,40 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
+
+    def org_at(days_later: float) -> Organisation:
         org = Organisation(
-            args.preset, args.seed, timezone=args.timezone, home_currency=args.home_currency
+            args.preset,
+            args.seed,
+            timezone=args.timezone,
+            home_currency=args.home_currency,
+            days_later=days_later,
         )
+        if kinds:
+            inject(org, kinds, bad_seed)
+        if args.custom_properties:
+            add_custom_properties(org, args.seed)
+        if args.archive_share:
+            archive_records(org, args.seed, args.archive_share)
+        if args.merge_share:
+            merge_records(org, args.seed, args.merge_share)
+        return org
+
+    bad_seed = args.seed if args.bad_records_seed is None else args.bad_records_seed
+    try:
+        org = org_at(args.days_later)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if kinds:
-        seed = args.seed if args.bad_records_seed is None else args.bad_records_seed
-        affected = inject(org, kinds, seed)
-        count = sum(len(ids) for ids in affected.values())
-        print(f"serving {count} bad records of {len(kinds)} kinds (seed {seed})", file=sys.stderr)
-    if args.custom_properties:
-        add_custom_properties(org, args.seed)
-    if args.archive_share:
-        archive_records(org, args.seed, args.archive_share)
+        print(f"serving bad records of {len(kinds)} kinds (seed {bad_seed})", file=sys.stderr)
     try:
         faults = FaultConfig.parse(args.faults) if args.faults else None
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(org, os.environ.get("SANDBOX_TOKEN", "sandbox-token"), faults)
+    token = os.environ.get("SANDBOX_TOKEN", "sandbox-token")
+    app = create_app(org, token, faults, org_at=org_at, search_cap=args.search_cap)
     print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{args.port}")
     uvicorn.run(
         app,

@@ -37,6 +37,8 @@ PRESETS: dict[str, Preset] = {
 # The sandbox clock: fixed so that a seed always gives the same organisation.
 # Exchange rates are in AZN per unit; the CRM converts deal amounts to its home currency.
 DEFAULT_NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+# History is generated this far past `now`; advancing the clock reveals it day by day.
+HORIZON_DAYS = 120
 PORTAL_TIMEZONE = "Asia/Baku"
 HOME_CURRENCY = "AZN"
 EXCHANGE_RATES = {"AZN": Decimal("1"), "USD": Decimal("1.70"), "EUR": Decimal("1.85")}
@@ -133,9 +135,15 @@ class Organisation:
         now: datetime = DEFAULT_NOW,
         timezone: str = PORTAL_TIMEZONE,
         home_currency: str = HOME_CURRENCY,
+        days_later: float = 0,
     ):
+        """`now` anchors the generated history (it starts `preset.months` before);
+        `days_later` moves the clock past it: the same organisation, days later, with
+        what happened in between (new deals, stage moves, closes, edits, activities)."""
         if preset not in PRESETS:
             raise ValueError(unknown_preset_message(preset))
+        if not 0 <= days_later <= HORIZON_DAYS:
+            raise ValueError(f"the sandbox clock can move 0 to {HORIZON_DAYS} days ahead")
         if home_currency not in EXCHANGE_RATES:
             raise ValueError(
                 f"unknown home currency {home_currency!r}: use one of {', '.join(EXCHANGE_RATES)}"
@@ -143,7 +151,10 @@ class Organisation:
         self.preset_name = preset
         self.preset = PRESETS[preset]
         self.seed = seed
-        self.now = now
+        self.anchor = now
+        self.days_later = days_later
+        self.now = now + timedelta(days=days_later)  # the CRM's clock: what exists so far
+        self.horizon = now + timedelta(days=HORIZON_DAYS)
         self.timezone = timezone
         self.home_currency = home_currency
         self.tz = ZoneInfo(timezone)
@@ -167,11 +178,14 @@ class Organisation:
             )
         }
         self._next_id = 1000
-        local_now = now.astimezone(self.tz)
+        local_now = self.anchor.astimezone(self.tz)
         first = date(local_now.year, local_now.month, 1)
         for _ in range(self.preset.months):
             first = (first - timedelta(days=1)).replace(day=1)
         self.start = datetime(first.year, first.month, first.day, tzinfo=self.tz).astimezone(UTC)
+        # Every random draw is made whatever the clock, so a later clock shows the same
+        # organisation further on; what lies after the clock is left out.
+        self.span = (self.horizon - self.start).total_seconds()
         self._build()
 
     def rate_to_home(self, currency: str) -> Decimal:
@@ -262,10 +276,9 @@ class Organisation:
 
     def _build_leads(self) -> None:
         """New leads every month for each rep, at one of the rep's companies."""
-        span = (self.now - self.start).total_seconds()
         for rep in self.reps:
-            for _ in range(int(self.preset.months * 3 * rep.activity_mult)):
-                created = self.start + timedelta(seconds=self.rng.uniform(0, span))
+            for _ in range(int(self.generated_months * 3 * rep.activity_mult)):
+                created = self.start + timedelta(seconds=self.rng.uniform(0, self.span))
                 self._contact(rep, self.rng.choice(self.rep_companies[rep.owner_id]), created)
 
     def _contact(self, rep: Rep, company_id: str, created: datetime) -> None:
@@ -314,10 +327,14 @@ class Organisation:
         )
         self.company_contacts[company_id].append(kid)
 
+    @property
+    def generated_months(self) -> float:
+        return self.span / 86400 / 30.44
+
     def _month_starts(self) -> list[datetime]:
-        """Local month starts from the first generated month through the clock's month."""
+        """Local month starts from the first generated month through the horizon's month."""
         out, cur = [], self.start.astimezone(self.tz)
-        while cur <= self.now:
+        while cur <= self.horizon:
             out.append(cur)
             nxt = (cur.replace(day=28) + timedelta(days=4)).replace(day=1)
             cur = nxt.replace(tzinfo=None).replace(tzinfo=self.tz)
@@ -348,6 +365,8 @@ class Organisation:
                 start_utc = start.astimezone(UTC)
                 end_utc = end.astimezone(UTC) - timedelta(milliseconds=1)
                 created = max(self.start - timedelta(days=20), start_utc - timedelta(days=10))
+                if created > self.now:
+                    continue  # set up ten days before the period starts
                 self.objects["goal_targets"][gid] = Record(
                     id=gid,
                     properties={
@@ -384,11 +403,10 @@ class Organisation:
 
     def _build_deals(self) -> None:
         rng = self.rng
-        span = (self.now - self.start).total_seconds()
-        per_rep = int(self.preset.deals_per_rep_month * self.preset.months)
+        per_rep = int(self.preset.deals_per_rep_month * self.generated_months)
         for rep in self.reps:
             for _ in range(rng.randint(int(per_rep * 0.7), int(per_rep * 1.3))):
-                created = self.start + timedelta(seconds=rng.uniform(0, span))
+                created = self.start + timedelta(seconds=rng.uniform(0, self.span))
                 self._build_deal(rep, created)
 
     def _stage_path(self, won: bool, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
@@ -473,15 +491,22 @@ class Organisation:
             for ts, value in values:
                 self._log(ts, "deal_property", deal_id=did, name=name, value=value)
 
-        # Activities between creation and close (or the clock), by whoever owned the deal then.
-        end = min(close_ts, self.now)
+        # Activities between creation and close, by whoever owned the deal then.
         for kind, n in counts.items():
             for _ in range(n):
-                ts = created + (end - created) * rng.random()
+                ts = created + (close_ts - created) * rng.random()
                 owner = [o for t, o in owners if t <= ts][-1]
                 self._activity(kind, ts, owner, deal_id=did)
 
         company = rng.choice(self.rep_companies[rep.owner_id])
+        final_stage = sorted(changes["dealstage"], key=lambda c: c[0])[-1][1]
+        csat_roll, csat_delay = rng.random(), rng.uniform(1, 14)
+        csat_score = round(min(5.0, max(1.0, rng.gauss(rep.csat_mean, 0.8))))
+        if final_stage == "closedwon" and csat_roll < 0.6:
+            at = last_close + timedelta(days=csat_delay)
+            self._feedback("CSAT", at, csat_score, deal_id=did, company_id=company)
+        if created > self.now:
+            return
         current = {k: v[-1][0] for k, v in history.items()}
         stage = current["dealstage"]
         stage_meta = {s[0]: s for s in STAGES}[stage]
@@ -509,17 +534,13 @@ class Organisation:
             history=history,
             associations={"companies": [company], "contacts": list(self.company_contacts[company])},
         )
-        if stage == "closedwon" and rng.random() < 0.6:
-            at = last_close + timedelta(days=rng.uniform(1, 14))
-            score = round(min(5.0, max(1.0, rng.gauss(rep.csat_mean, 0.8))))
-            self._feedback("CSAT", at, score, deal_id=did, company_id=company)
 
     def _feedback(
         self, survey: str, ts: datetime, value: int, deal_id: str | None, company_id: str
     ) -> None:
+        fid = self._id()
         if ts > self.now:
             return
-        fid = self._id()
         self.objects["feedback_submissions"][fid] = Record(
             id=fid,
             properties={
@@ -546,7 +567,7 @@ class Organisation:
         for cid, company in self.objects["companies"].items():
             owner = reps[company.properties["hubspot_owner_id"]]
             ts = company.created_at + timedelta(days=rng.uniform(20, 90))
-            while ts <= self.now:
+            while ts <= self.horizon:
                 if rng.random() < 0.5:
                     score = round(min(10.0, max(0.0, rng.gauss(owner.csat_mean * 2, 2.0))))
                     self._feedback("NPS", ts, score, deal_id=None, company_id=cid)
@@ -555,8 +576,6 @@ class Organisation:
     def _activity(self, kind: str, ts: datetime, owner_id: str, deal_id: str | None) -> None:
         rng = self.rng
         aid = self._id()
-        if ts > self.now:
-            return
         props: dict[str, str | None] = {
             "hs_timestamp": iso(ts),
             "hubspot_owner_id": owner_id,
@@ -596,6 +615,8 @@ class Organisation:
                 "hs_task_type": rng.choice(["CALL", "EMAIL", "TODO"]),
                 "hs_task_priority": rng.choice(["LOW", "MEDIUM", "HIGH"]),
             }
+        if ts > self.now:
+            return
         self.objects[kind][aid] = Record(
             id=aid,
             properties=props,
@@ -616,11 +637,10 @@ class Organisation:
 
     def _build_prospecting(self) -> None:
         """Calls and emails not tied to any deal (prospecting)."""
-        span = (self.now - self.start).total_seconds()
         for rep in self.reps:
-            n = int(self.preset.months * 4 * rep.activity_mult)
+            n = int(self.generated_months * 4 * rep.activity_mult)
             for _ in range(n):
-                ts = self.start + timedelta(seconds=self.rng.uniform(0, span))
+                ts = self.start + timedelta(seconds=self.rng.uniform(0, self.span))
                 self._activity(self.rng.choice(["calls", "emails"]), ts, rep.owner_id, None)
 
 

@@ -6,8 +6,10 @@ the connector cannot tell it from api.hubapi.com.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -143,9 +145,20 @@ class Store:
 
 
 class Sandbox:
-    def __init__(self, org: Organisation, token: str):
-        self.org = org
+    def __init__(
+        self,
+        org: Organisation,
+        token: str,
+        org_at: Callable[[float], Organisation] | None = None,
+        search_cap: int = SEARCH_RESULT_CAP,
+    ):
         self.token = token
+        self.org_at = org_at
+        self.search_cap = search_cap
+        self.use(org)
+
+    def use(self, org: Organisation) -> None:
+        self.org = org
         self.stores = {t: Store(org.objects[t]) for t in OBJECT_TYPES}
 
     # ------------------------------------------------------------------ helpers
@@ -215,6 +228,23 @@ class Sandbox:
     # ---------------------------------------------------------------- endpoints
     async def health(self, request: Request) -> Response:
         return _json({"status": "ok", "preset": self.org.preset_name, "seed": self.org.seed})
+
+    async def clock(self, request: Request) -> Response:
+        """GET: the CRM clock. POST {"advance_days": n}: the same organisation n days
+        later (generated in a worker thread; requests keep being served meanwhile)."""
+        if request.method == "POST":
+            try:
+                days = float(orjson.loads(await request.body() or b"{}").get("advance_days", 1))
+            except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
+                return _json({"message": 'body must be {"advance_days": <number>}'}, 400)
+            if self.org_at is None:
+                return _json({"message": "this sandbox cannot move its clock"}, 400)
+            try:
+                org = await asyncio.to_thread(self.org_at, self.org.days_later + days)
+            except ValueError as exc:
+                return _json({"message": str(exc)}, 400)
+            self.use(org)
+        return _json({"now": iso(self.org.now), "days_later": self.org.days_later})
 
     async def owners(self, request: Request) -> Response:
         limit = min(int(request.query_params.get("limit", 100)), 500)
@@ -329,7 +359,10 @@ class Sandbox:
         return _json(body)
 
     async def get_object(self, request: Request, object_type: str, store: Store) -> Response:
-        rec = self.org.objects[object_type].get(request.path_params["object_id"])
+        records = self.org.objects[object_type]
+        rec = records.get(request.path_params["object_id"])
+        while rec is not None and rec.merged_into is not None:
+            rec = records.get(rec.merged_into)  # a merged-away id answers with the survivor
         if rec is None:
             return hubspot_error(404, "Object not found", "OBJECT_NOT_FOUND")
         return _json(
@@ -343,18 +376,22 @@ class Sandbox:
         )
 
     async def batch_read(self, request: Request, object_type: str, store: Store) -> Response:
-        body = orjson.loads(await request.body())
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+            inputs = [str(i["id"]) for i in body.get("inputs") or []]
+        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+            return hubspot_error(400, "Invalid batch request body", "VALIDATION_ERROR")
+        with_history = body.get("propertiesWithHistory") or None
+        cap = MAX_PAGE_WITH_HISTORY if with_history else MAX_PAGE
+        if len(inputs) > cap:
+            return hubspot_error(400, f"Batch input cannot exceed {cap} inputs", "VALIDATION_ERROR")
         started = iso(datetime.now(UTC))
         records = self.org.objects[object_type]
+        archived = request.query_params.get("archived", "false").lower() == "true"
         results = [
-            self.serialize(
-                object_type,
-                records[i["id"]],
-                body.get("properties") or None,
-                body.get("propertiesWithHistory"),
-            )
-            for i in body.get("inputs", [])
-            if i.get("id") in records
+            self.serialize(object_type, records[i], body.get("properties") or None, with_history)
+            for i in inputs
+            if i in records and records[i].archived == archived
         ]
         return _json(
             {
@@ -372,7 +409,7 @@ class Sandbox:
             after = int(body.get("after") or 0)
         except (orjson.JSONDecodeError, ValueError, TypeError):
             return hubspot_error(400, "Invalid search request body", "VALIDATION_ERROR")
-        if after + limit > SEARCH_RESULT_CAP:
+        if after + limit > self.search_cap:
             return hubspot_error(
                 400,
                 "There was a problem with the request.",
@@ -403,6 +440,38 @@ class Sandbox:
         if after + limit < len(matches):
             out["paging"] = {"next": {"after": str(after + limit)}}
         return _json(out)
+
+    async def associations_batch(self, request: Request) -> Response:
+        """POST /crm/v4/associations/{from}/{to}/batch/read: associated ids per input."""
+        from_type, to_type = request.path_params["from_type"], request.path_params["to_type"]
+        if from_type not in self.stores:
+            return self.unknown_type(from_type)
+        try:
+            inputs = orjson.loads(await request.body() or b"{}").get("inputs") or []
+        except (orjson.JSONDecodeError, AttributeError):
+            return hubspot_error(400, "Invalid batch request body", "VALIDATION_ERROR")
+        records = self.org.objects[from_type]
+        kind = f"{SINGULAR[from_type]}_to_{SINGULAR.get(to_type, to_type)}"
+        results = []
+        for item in inputs:
+            rec = records.get(str(item.get("id")))
+            ids = rec.associations.get(to_type) if rec else None
+            if ids:
+                results.append(
+                    {
+                        "from": {"id": rec.id},
+                        "to": [
+                            {
+                                "toObjectId": int(i),
+                                "associationTypes": [
+                                    {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": kind}
+                                ],
+                            }
+                            for i in ids
+                        ],
+                    }
+                )
+        return _json({"status": "COMPLETE", "results": results})
 
 
 def _sort_key(rec: Record, name: str) -> tuple:
@@ -461,8 +530,15 @@ def _numeric_like(value: str) -> bool:
         return False
 
 
-def create_app(org: Organisation, token: str, faults: FaultConfig | None = None) -> Starlette:
-    sb = Sandbox(org, token)
+def create_app(
+    org: Organisation,
+    token: str,
+    faults: FaultConfig | None = None,
+    org_at: Callable[[float], Organisation] | None = None,
+    search_cap: int = SEARCH_RESULT_CAP,
+) -> Starlette:
+    """org_at(days_later) builds the organisation at a later clock (POST /_sandbox/clock)."""
+    sb = Sandbox(org, token, org_at, search_cap)
 
     def authed(handler):
         async def endpoint(request: Request) -> Response:
@@ -486,6 +562,7 @@ def create_app(org: Organisation, token: str, faults: FaultConfig | None = None)
     objects = "/crm/v3/objects/{object_type}"
     routes = [
         Route("/_sandbox/health", sb.health),
+        Route("/_sandbox/clock", sb.clock, methods=["GET", "POST"]),
         Route("/crm/v3/owners", authed(sb.owners)),
         Route("/crm/v3/owners/", authed(sb.owners)),
         Route("/crm/v3/pipelines/{object_type}", authed(sb.pipelines)),
@@ -494,26 +571,33 @@ def create_app(org: Organisation, token: str, faults: FaultConfig | None = None)
         Route(f"{objects}/search", typed(sb.search), methods=["POST"]),
         Route(f"{objects}/batch/read", typed(sb.batch_read), methods=["POST"]),
         Route(objects + "/{object_id}", typed(sb.get_object)),
+        Route(
+            "/crm/v4/associations/{from_type}/{to_type}/batch/read",
+            authed(sb.associations_batch),
+            methods=["POST"],
+        ),
     ]
     app = Starlette(routes=routes)
     if faults is not None:
         app = FaultInjector(app, faults)
-    return CrmClock(app, org.now)
+    return CrmClock(app, lambda: sb.org.now)
 
 
 class CrmClock:
     """ASGI middleware: every answer carries the sandbox clock in its Date header, as the
     real API carries real time (the pipeline measures freshness against it)."""
 
-    def __init__(self, app, now: datetime):
+    def __init__(self, app, now: Callable[[], datetime]):
         self.app = app
-        self.date = format_datetime(now.astimezone(UTC), usegmt=True).encode()
+        self.now = now
 
     async def __call__(self, scope, receive, send):
+        date = format_datetime(self.now().astimezone(UTC), usegmt=True).encode()
+
         async def send_with_date(message):
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"date"]
-                message["headers"] = [*headers, (b"date", self.date)]
+                message["headers"] = [*headers, (b"date", date)]
             await send(message)
 
         await self.app(scope, receive, send_with_date)
