@@ -193,14 +193,17 @@ SUITES: list[Suite] = [
             not_null("created_at"),
             between("amount_home", 0, None),
             between("days_to_close", 0, None),
-            # Nothing valid dropped: every staged deal is either a fact or quarantined.
+            # Nothing valid dropped: every staged deal still in the CRM (not deleted, not
+            # merged into another) is either a fact or quarantined.
             row_count_equals("staged_deals_not_quarantined"),
         ],
         columns="deal_id, created_at, amount_home, days_to_close",
         context_queries={
             "staged_deals_not_quarantined": (
                 "select count(*) from staging.stg_hubspot__deals where not is_archived "
-                "and deal_id not in (select loaded_id from quarantine.quarantine_deals)"
+                "and deal_id not in (select loaded_id from quarantine.quarantine_deals) "
+                "and deal_id not in (select merged_id from intermediate.int_merges_resolved "
+                "where object_type = 'deals')"
             )
         },
     ),

@@ -9,7 +9,8 @@
 
 {#- One quarantine model: the first failing check (in the order given) of each raw record.
     checks: list of (reason, SQL condition on raw row `r`); object_type: the CRM object.
-    A record flagged by none of them is valid; deleted (archived) records are not checked. -#}
+    A record flagged by none of them is valid; deleted (archived) records and records merged
+    into another (int_merges_resolved) are not checked. -#}
 {% macro quarantine_checks(source_table, object_type, checks, joins='') -%}
 with flagged as (
     select
@@ -28,6 +29,11 @@ with flagged as (
     from {{ source('raw_hubspot', source_table) }} as r
     {{ joins }}
     where not coalesce(r.archived, false)  -- deleted in the CRM: left out, not quarantined
+    {%- if object_type in ('companies', 'contacts', 'deals') %}
+        and r.id not in (  -- merged into another record: gone from the CRM as well
+            select merged_id from {{ ref('int_merges_resolved') }} where object_type = '{{ object_type }}'
+        )
+    {%- endif %}
 )
 
 select * from flagged where reason is not null

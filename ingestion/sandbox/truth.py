@@ -152,8 +152,6 @@ class Truth:
                 self.deals[d["deal_id"]].changes[d["name"]].append((ev.ts, d["value"]))
             elif ev.kind == "activity":
                 self.activities.append({**d, "ts": ev.ts})
-                if d["type"] == "meetings" and d["deal_id"]:
-                    self.deals[d["deal_id"]].meetings += 1
             elif ev.kind == "quota_set":
                 self.quotas.append(d)
             elif ev.kind == "lifecycle":
@@ -163,6 +161,11 @@ class Truth:
                 contact["reached"].setdefault(d["stage"], ev.ts)
             elif ev.kind == "feedback":
                 self.feedback.append({**d, "ts": ev.ts})
+        # Counted after the replay: a deal merged into another (drift.merge_records) brings
+        # its meetings along, which may predate the surviving deal's creation.
+        for a in self.activities:
+            if a["type"] == "meetings" and a["deal_id"]:
+                self.deals[a["deal_id"]].meetings += 1
         for contact in self.contacts.values():
             contact["created_at"] = contact["reached"]["lead"]
         for fb in self.feedback:

@@ -1,4 +1,6 @@
 -- One row per call, email, meeting and task. Activities credit their own owner.
+-- An activity of a deal merged into another belongs to the surviving deal: HubSpot moves
+-- the association but does not modify the activity, so raw still names the merged-away deal.
 with unioned as (
     select
         'call' as activity_type, call_id as activity_id, owner_id, occurred_at, deal_id,
@@ -30,11 +32,13 @@ select
     owner_id,
     occurred_at,
     {{ reporting_month('occurred_at') }} as activity_month,
-    deal_id,
+    coalesce(m.merged_into_id, u.deal_id) as deal_id,
     is_completed,
     call_disposition_id,
     coalesce(
         call_disposition_id in ({{ "'" ~ var('connected_call_dispositions') | join("', '") ~ "'" }}),
         false
     ) as is_connected_call
-from unioned
+from unioned as u
+left join {{ ref('int_merges_resolved') }} as m
+    on m.object_type = 'deals' and m.merged_id = u.deal_id

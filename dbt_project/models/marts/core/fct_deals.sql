@@ -1,7 +1,13 @@
-with deals as (
+with merges as (
+    select object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
+),
+
+deals as (
     select * from {{ ref('stg_hubspot__deals') }}
     where not is_archived
         and deal_id not in (select loaded_id from {{ ref('quarantine_deals') }})
+        -- merged into another deal: gone from the CRM, though raw keeps its last row
+        and deal_id not in (select merged_id from merges where object_type = 'deals')
 ),
 
 stages as (
@@ -13,9 +19,10 @@ closes as (
 ),
 
 companies as (
-    select deal_id, min(company_id) as company_id
-    from {{ ref('stg_hubspot__deal_companies') }}
-    group by deal_id
+    select dc.deal_id, min(coalesce(m.merged_into_id, dc.company_id)) as company_id
+    from {{ ref('stg_hubspot__deal_companies') }} as dc
+    left join merges as m on m.object_type = 'companies' and m.merged_id = dc.company_id
+    group by dc.deal_id
 ),
 
 joined as (

@@ -1,9 +1,24 @@
 -- One row per CSAT or NPS submission, credited to the rep of its deal (the deal's
 -- attributed owner) or, when it is linked only to a company, to the company owner.
-with submissions as (
-    select * from {{ ref('stg_hubspot__feedback_submissions') }}
-    where not is_archived
-        and feedback_submission_id not in (
+-- A deal or company merged into another is replaced by the surviving record.
+with merges as (
+    select object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
+),
+
+submissions as (
+    select
+        f.feedback_submission_id,
+        f.survey_type,
+        f.survey_name,
+        f.score,
+        f.submitted_at,
+        coalesce(md.merged_into_id, f.deal_id) as deal_id,
+        coalesce(mc.merged_into_id, f.company_id) as company_id
+    from {{ ref('stg_hubspot__feedback_submissions') }} as f
+    left join merges as md on md.object_type = 'deals' and md.merged_id = f.deal_id
+    left join merges as mc on mc.object_type = 'companies' and mc.merged_id = f.company_id
+    where not f.is_archived
+        and f.feedback_submission_id not in (
             select loaded_id from {{ ref('quarantine_feedback_submissions') }}
         )
 )

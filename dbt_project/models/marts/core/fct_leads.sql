@@ -1,16 +1,22 @@
 -- One row per contact (lead) with the time it reached each lifecycle stage.
 -- Converted = reached one of var('lead_converted_stages'), skipped stages included.
-with contacts as (
+with merges as (
+    select object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
+),
+
+contacts as (
     select * from {{ ref('stg_hubspot__contacts') }}
     where not is_archived
         and contact_id not in (select loaded_id from {{ ref('quarantine_contacts') }})
+        -- merged into another contact: gone from the CRM, though raw keeps its last row
+        and contact_id not in (select merged_id from merges where object_type = 'contacts')
 ),
 
 staged as (
     select
-        contact_id,
-        owner_id,
-        company_id,
+        c.contact_id,
+        c.owner_id,
+        coalesce(m.merged_into_id, c.company_id) as company_id,
         lifecycle_stage,
         created_at,
         {%- for stage in var('lifecycle_stages') %}
@@ -28,7 +34,8 @@ staged as (
             {%- set ns.expr = "case when became_" ~ stage ~ "_at is not null and (" ~ ns.expr ~ " is null or became_" ~ stage ~ "_at < " ~ ns.expr ~ ") then became_" ~ stage ~ "_at else " ~ ns.expr ~ " end" %}
         {%- endfor %}
         {{ ns.expr }} as converted_at
-    from contacts
+    from contacts as c
+    left join merges as m on m.object_type = 'companies' and m.merged_id = c.company_id
 )
 
 select
