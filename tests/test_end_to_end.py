@@ -3,7 +3,14 @@ second run on unchanged CRM data changes nothing and duplicates no raw row."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import duckdb
+
+from ingestion.settings import PROJECT_ROOT
 
 from .conftest import NightlyRuns, snapshot
 
@@ -43,3 +50,29 @@ def test_second_run_on_unchanged_crm_changes_nothing(nightly_runs: NightlyRuns):
             assert dup == 0, table
     finally:
         con.close()
+
+
+def test_dbt_unit_tests_pass(nightly_runs: NightlyRuns, tmp_path):
+    """The SQL's unit tests (fixed inputs, expected rows). The nightly build leaves them out:
+    they check code, not data, so they run here, against the nightly warehouse's relations."""
+    project = PROJECT_ROOT / "dbt_project"
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "test",
+            "--select",
+            "test_type:unit",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        env={**os.environ, "WAREHOUSE_PATH": nightly_runs.warehouse},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "PASS=27" in done.stdout  # every unit test ran

@@ -34,7 +34,14 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from None
     os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    args = ["build", "--vars", json.dumps(settings.dbt_vars())]
+    # Unit tests check the SQL, not the data: `make test` runs them (tests/test_dbt_unit.py).
+    args = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        json.dumps(settings.dbt_vars()),
+    ]
     yield from dbt.cli(args, context=context).stream()
 
 
