@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     # Publish is blocked when more than this share of one object type's records is quarantined.
     quarantine_max_share: float = Field(0.02, ge=0, le=1)
-    # Data older than this (newest CRM change vs the CRM's clock at extraction) is stale.
+    # Freshness: hours from the newest CRM change loaded to the CRM's clock now; a warning
+    # after the first, a failure after the second.
+    freshness_warn_after_hours: float = Field(26, gt=0)
     freshness_max_age_hours: float = Field(50, gt=0)
 
     @field_validator("reporting_timezone")

@@ -3,6 +3,8 @@
 import dagster as dg
 
 from orchestration.defs import (
+    alerts,
+    freshness,
     ingestion,
     jobs,
     publish,
@@ -20,4 +22,6 @@ defs = dg.Definitions.merge(
     publish_postgres.defs,
     reports.defs,
     jobs.defs,
+    freshness.defs,
+    alerts.defs,
 )

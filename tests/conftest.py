@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
 SEED = 42
+# Step retries wait this long in tests (10 s in production), see orchestration/defs/jobs.py.
+os.environ.setdefault("RETRY_DELAY_SECONDS", "0.5")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,10 @@ class CrmUnavailable(Exception):
     """The CRM cannot be used as configured; the message says what to fix."""
 
 
+class CrmUnreachable(CrmUnavailable):
+    """No answer, or a server error: may pass by itself, so worth retrying."""
+
+
 def check_crm(base_url: str, token: str, timeout: float = 10.0) -> datetime:
     """Fails with one clear line if the CRM is unusable; returns the CRM's clock (Date header)."""
     url = f"{base_url}/crm/v3/owners"
@@ -24,7 +28,7 @@ def check_crm(base_url: str, token: str, timeout: float = 10.0) -> datetime:
         )
     except httpx.TransportError as exc:
         reason = type(exc).__name__
-        raise CrmUnavailable(
+        raise CrmUnreachable(
             f"cannot reach the CRM at {base_url} ({reason}): check CRM_BASE_URL "
             "and that the API (or `python -m ingestion.sandbox`) is running"
         ) from None
@@ -32,6 +36,11 @@ def check_crm(base_url: str, token: str, timeout: float = 10.0) -> datetime:
         raise CrmUnavailable(
             f"the CRM at {base_url} rejected the token (HTTP {resp.status_code}): "
             "set CRM_ACCESS_TOKEN to a valid HubSpot private app token"
+        )
+    if resp.status_code >= 500:
+        raise CrmUnreachable(
+            f"the CRM at {base_url} answered HTTP {resp.status_code}: the API is having "
+            "trouble; the run retries by itself"
         )
     if resp.status_code >= 400:
         raise CrmUnavailable(

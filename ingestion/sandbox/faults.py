@@ -10,7 +10,8 @@
 - error_rate=p: that share of requests answers 502/503/504;
 - slow_rate=p, slow_seconds=s: that share of requests answers after s seconds (a timeout
   when s exceeds the client's timeout);
-- drop_rate=p: that share of requests breaks off mid-answer (dropped connection).
+- drop_rate=p: that share of requests breaks off mid-answer (dropped connection);
+- outage=N: the first N requests answer 503 (an API down for a while, then back).
 
 Only /crm/ paths are affected. Decisions come from random.Random(seed) in request order.
 GET /_sandbox/faults tells what was injected so far.
@@ -38,6 +39,7 @@ class FaultConfig:
     slow_rate: float = 0.0
     slow_seconds: float = 0.0
     drop_rate: float = 0.0
+    outage: int = 0
     seed: int = 0
 
     @classmethod
@@ -83,6 +85,8 @@ class FaultInjector:
         with self.lock:
             now = time.monotonic()
             self.stats["requests"] += 1
+            if self.stats["requests"] <= cfg.outage:
+                return "error"
             while self.window and now - self.window[0] >= cfg.rate_window:
                 self.window.popleft()
             if cfg.daily_limit and self.total >= cfg.daily_limit:

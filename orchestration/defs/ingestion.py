@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from ingestion.hubspot.http import is_daily_limit
-from ingestion.hubspot.preflight import CrmUnavailable, check_crm
+from ingestion.hubspot.preflight import CrmUnavailable, CrmUnreachable, check_crm
 from ingestion.hubspot.source import (
     discover_custom_properties,
     hubspot_pipeline,
@@ -35,7 +35,7 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         token = settings.token()
         crm_clock = check_crm(settings.crm_base_url, token)
     except (ConfigError, CrmUnavailable) as exc:
-        raise UserFacingError(str(exc)) from None
+        raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
     source = hubspot_source(

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
+
+# Transient failures (network after the connector's own retries, a locked DuckDB file)
+# retry the step; errors a retry cannot fix (bad token, failed audit, failed dbt test)
+# raise UserFacingError, which Dagster does not retry.
+STEP_RETRY = dg.RetryPolicy(
+    max_retries=3,
+    delay=float(os.environ.get("RETRY_DELAY_SECONDS", "10")),  # then 2x, 4x
+    backoff=dg.Backoff.EXPONENTIAL,
+    jitter=dg.Jitter.PLUS_MINUS,
+)
 
 nightly_job = dg.define_asset_job(
     "nightly_warehouse",
     selection=dg.AssetSelection.all(),
     description="Extract the CRM, load raw tables, build and test every dbt model.",
+    op_retry_policy=STEP_RETRY,
+    # A run that still fails (e.g. its process died) is retried from the failed step once,
+    # by the daemon (`run_retries` in orchestration/dagster.yaml).
+    tags={"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"},
 )
 
 nightly_schedule = dg.ScheduleDefinition(

@@ -1,0 +1,79 @@
+"""Alerts: a failed nightly run (a failed step or a failed audit) is reported through a
+configurable hook: always one log line, and a JSON POST to ALERT_WEBHOOK_URL when set
+(Slack/Teams incoming webhooks accept the `text` field)."""
+
+import logging
+import os
+
+import dagster as dg
+import httpx
+
+from orchestration.defs.jobs import nightly_job
+
+log = logging.getLogger("crm_warehouse.alerts")
+
+
+def failure_summary(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict:
+    """The failed steps and failed checks of a run, with the first error line of each step."""
+    steps: dict[str, str] = {}
+    checks: list[str] = []
+    for entry in instance.all_logs(run.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.is_step_failure and event.step_failure_data:
+            user = event.step_failure_data.user_failure_data
+            error = event.step_failure_data.error
+            message = (user.description if user and user.description else None) or (
+                (error.cause or error).message if error else "failed"
+            )
+            steps[event.step_key] = message.strip().splitlines()[0][:300]
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+    return {
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "failed_steps": steps,
+        "failed_checks": checks,
+    }
+
+
+def alert_text(summary: dict) -> str:
+    parts = [f"CRM warehouse: run {summary['run_id'][:8]} of {summary['job']} failed"]
+    if summary["failed_steps"]:
+        parts.append(
+            "failed steps: "
+            + "; ".join(f"{step} ({msg})" for step, msg in summary["failed_steps"].items())
+        )
+    if summary["failed_checks"]:
+        parts.append("failed checks: " + ", ".join(summary["failed_checks"]))
+    return " | ".join(parts)
+
+
+def send_alert(summary: dict, webhook_url: str | None) -> None:
+    text = alert_text(summary)
+    log.error(text)
+    if not webhook_url:
+        return
+    try:
+        httpx.post(webhook_url, json={"text": text, **summary}, timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        # The URL may hold a secret: name only the failure, never the address.
+        log.error("alert webhook failed: %s", type(exc).__name__)
+
+
+@dg.run_failure_sensor(
+    name="nightly_failure_alert",
+    monitored_jobs=[nightly_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Posts the failed steps and checks of a failed nightly run to "
+    "ALERT_WEBHOOK_URL (and logs them).",
+)
+def nightly_failure_alert(context: dg.RunFailureSensorContext) -> None:
+    summary = failure_summary(context.instance, context.dagster_run)
+    send_alert(summary, os.environ.get("ALERT_WEBHOOK_URL"))
+
+
+defs = dg.Definitions(sensors=[nightly_failure_alert])

@@ -1,0 +1,122 @@
+"""Freshness checks on the raw tables and the marts: hours from the newest CRM change
+loaded to the CRM's clock now. A warning after FRESHNESS_WARN_AFTER_HOURS (26), an error
+after FRESHNESS_MAX_AGE_HOURS (50). They run in every nightly run and every hour on their
+own (job `freshness_checks`), so a night that did not run shows up too.
+
+"The CRM's clock now" is the clock the CRM sent at the last extraction plus the time
+passed since, so it works for the real API and for the sandbox's fixed clock alike.
+"""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import duckdb
+
+from ingestion.settings import load_settings
+from orchestration.defs.ingestion import DUCKDB_POOL
+
+# Raw tables where some change lands every working day; their newest updatedAt.
+RAW_TABLES = ("deals", "contacts", "calls", "emails", "meetings", "tasks")
+MARTS = (
+    "mart_rep_performance_monthly",
+    "mart_team_performance_monthly",
+    "mart_company_performance_monthly",
+    "mart_rep_scorecard",
+    "mart_stage_funnel",
+    "mart_activity_effectiveness",
+    "mart_lead_funnel",
+)
+NEWEST_CHANGE_SQL = {
+    **{
+        dg.AssetKey(["raw_hubspot", t]): f"select max(updated_at) from raw_hubspot.{t} "
+        "where not coalesce(archived, false)"
+        for t in RAW_TABLES
+    },
+    # Marts describe the warehouse's newest change (intermediate.int_data_as_of).
+    **{
+        dg.AssetKey(["marts", m]): "select newest_change_at from intermediate.int_data_as_of"
+        for m in MARTS
+    },
+}
+CRM_NOW_SQL = """
+    select crm_clock_at + (current_timestamp - to_timestamp(cast(_dlt_load_id as double)))
+    from raw_hubspot.extractions order by _dlt_load_id desc limit 1
+"""
+
+
+def age_hours(con: duckdb.DuckDBPyConnection, newest_sql: str) -> float | None:
+    """Hours from the newest change loaded to the CRM's clock now (None: nothing loaded)."""
+    try:
+        crm_now = con.execute(CRM_NOW_SQL).fetchone()
+        newest = con.execute(newest_sql).fetchone()
+    except duckdb.CatalogException:
+        return None
+    if not crm_now or not newest or crm_now[0] is None or newest[0] is None:
+        return None
+    now, changed = (_utc(v) for v in (crm_now[0], newest[0]))
+    return (now - changed).total_seconds() / 3600
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def freshness_result(hours: float | None, warn: float, fail: float) -> dg.AssetCheckResult:
+    if hours is None:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="nothing loaded yet: run the nightly job",
+        )
+    stale = hours > warn
+    return dg.AssetCheckResult(
+        passed=not stale,
+        severity=dg.AssetCheckSeverity.ERROR if hours > fail else dg.AssetCheckSeverity.WARN,
+        description=f"newest CRM change loaded is {hours:.1f} h old "
+        f"(warn after {warn:g} h, fail after {fail:g} h)",
+        metadata={"age_hours": round(hours, 2), "warn_after": warn, "fail_after": fail},
+    )
+
+
+CHECK_SPECS = [
+    dg.AssetCheckSpec(name="fresh", asset=key, description="Newest CRM change loaded is recent.")
+    for key in NEWEST_CHANGE_SQL
+]
+
+
+@dg.multi_asset_check(specs=CHECK_SPECS, can_subset=True, pool=DUCKDB_POOL)
+def freshness(context: dg.AssetCheckExecutionContext):
+    settings = load_settings()
+    warn, fail = settings.freshness_warn_after_hours, settings.freshness_max_age_hours
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        for check_key in context.selected_asset_check_keys:
+            hours = age_hours(con, NEWEST_CHANGE_SQL[check_key.asset_key])
+            result = freshness_result(hours, warn, fail)
+            yield dg.AssetCheckResult(
+                asset_key=check_key.asset_key,
+                check_name=check_key.name,
+                passed=result.passed,
+                severity=result.severity,
+                description=result.description,
+                metadata=result.metadata,
+            )
+    finally:
+        con.close()
+
+
+freshness_job = dg.define_asset_job(
+    "freshness_checks",
+    selection=dg.AssetSelection.checks(freshness),
+    description="Freshness of the raw tables and marts, between nightly runs.",
+)
+freshness_schedule = dg.ScheduleDefinition(
+    name="freshness_checks_hourly",
+    job=freshness_job,
+    cron_schedule="30 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+defs = dg.Definitions(
+    asset_checks=[freshness], jobs=[freshness_job], schedules=[freshness_schedule]
+)
