@@ -42,7 +42,32 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         "--vars",
         json.dumps(settings.dbt_vars()),
     ]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        raise dbt_failure(invocation.get_artifact("run_results.json"))
+
+
+# dbt errors a retry can fix: another process holding the DuckDB file, I/O hiccups.
+TRANSIENT_DBT_ERRORS = ("could not set lock", "conflicting lock", "io error")
+
+
+def dbt_failure(run_results: dict) -> Exception:
+    """A failed dbt build as one line. Failed tests and broken SQL are not retried (the
+    data or the code must change first); a locked or unreadable file is."""
+    failed = [r for r in run_results.get("results", []) if r.get("status") in ("fail", "error")]
+    names = [r["unique_id"].split(".")[-1] for r in failed]
+    summary = f"dbt build failed on {len(failed)} node(s): {', '.join(names[:8])}" + (
+        " ..." if len(names) > 8 else ""
+    )
+    messages = " ".join(str(r.get("message") or "") for r in failed).lower()
+    if (
+        failed
+        and all(r.get("status") == "error" for r in failed)
+        and any(marker in messages for marker in TRANSIENT_DBT_ERRORS)
+    ):
+        return RuntimeError(f"{summary} (transient: {messages[:200]})")
+    return UserFacingError(summary + "; see the failed checks in the run")
 
 
 defs = dg.Definitions(
