@@ -16,6 +16,7 @@ import pytest
 from ingestion.sandbox.runner import sandbox_process
 from orchestration.definitions import defs
 from orchestration.defs.alerts import failure_summary, nightly_failure_alert, send_alert
+from orchestration.defs.transform import dbt_failure
 from orchestration.lib.runs import first_failure, run_nightly_job
 
 from .conftest import SEED, NightlyRuns
@@ -159,3 +160,20 @@ def test_freshness_checks_warn_after_26_hours_and_fail_after_50(
         for key, check in stale.items():
             assert not check.passed and check.severity == severity, key
             assert "h old" in check.description
+
+
+def test_dbt_failures_retry_only_when_a_retry_can_help():
+    def results(*rows):
+        return {
+            "results": [
+                {"unique_id": f"test.crm.{n}", "status": s, "message": m} for n, s, m in rows
+            ]
+        }
+
+    failed_test = dbt_failure(results(("not_null_fct_deals_id", "fail", "Got 3 results")))
+    assert isinstance(failed_test, dg.Failure) and not failed_test.allow_retries
+    assert "not_null_fct_deals_id" in str(failed_test)
+    broken_sql = dbt_failure(results(("fct_deals", "error", "Binder Error: column x")))
+    assert isinstance(broken_sql, dg.Failure) and not broken_sql.allow_retries
+    locked = dbt_failure(results(("fct_deals", "error", "IO Error: Could not set lock on file")))
+    assert not isinstance(locked, dg.Failure)  # an ordinary error: the step retries

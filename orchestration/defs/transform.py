@@ -45,7 +45,11 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():
-        raise dbt_failure(invocation.get_artifact("run_results.json"))
+        try:
+            run_results = invocation.get_artifact("run_results.json")
+        except (OSError, ValueError):  # dbt stopped before running a node: retried
+            raise RuntimeError("dbt build stopped before running any node") from None
+        raise dbt_failure(run_results)
 
 
 # dbt errors a retry can fix: another process holding the DuckDB file, I/O hiccups.
