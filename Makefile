@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 
-.PHONY: setup demo test dev lint format bench docs clean
+.PHONY: setup demo test dev backfill lint format bench docs clean
 
 setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -43,6 +43,10 @@ test: setup
 
 dev: setup
 	@$(BIN)/dagster dev -w workspace.yaml
+
+# Re-extract the CRM changes of FROM..TO (reporting time zone) and rebuild, as one run.
+backfill: setup
+	@$(BIN)/python -m orchestration.backfill --from "$(FROM)" --to "$(TO)"
 
 lint: setup
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .

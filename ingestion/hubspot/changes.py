@@ -28,16 +28,22 @@ def modified_property(object_type: str) -> str:
     return MODIFIED_PROPERTY.get(object_type, "hs_lastmodifieddate")
 
 
+def to_datetime(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def to_ms(value: str | datetime) -> int:
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = to_datetime(value)
     return int(value.timestamp() * 1000)
 
 
 class ChangedRecords:
     """Records of one object type modified in [since, until], read through search."""
 
-    def __init__(self, client: RESTClient, object_type: str, since: str, until: datetime):
+    def __init__(
+        self, client: RESTClient, object_type: str, since: str | datetime, until: datetime
+    ):
         self.client = client
         self.object_type = object_type
         self.prop = modified_property(object_type)

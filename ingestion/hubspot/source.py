@@ -21,7 +21,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
-from ingestion.hubspot.changes import ChangedRecords, read_batch
+from ingestion.hubspot.changes import ChangedRecords, read_batch, to_datetime
 from ingestion.hubspot.http import crm_session
 
 # HubSpot's default contact lifecycle stages, in funnel order.
@@ -278,11 +278,17 @@ def _full_resource(name: str, custom: list[str] | None = None) -> dict[str, Any]
 
 
 def _incremental_resource(
-    name: str, client: RESTClient, until: datetime, custom: list[str] | None = None
+    name: str,
+    client: RESTClient,
+    crm_clock: datetime,
+    custom: list[str] | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ):
-    """First run: the whole listing. Later runs: only records modified since the newest
-    updatedAt loaded before, up to the CRM clock at extraction (changes after it are left
-    for the next run)."""
+    """First run: the whole listing. Later runs: records modified from the newest
+    updatedAt loaded before (the cursor, kept in dlt's resource state) up to the CRM clock
+    at extraction. With a window (a partition day or a backfill range), from the window's
+    start if that is earlier. Always up to the clock: the API serves only the current
+    state, so a day's changes cannot be read without later ones (re-reading is harmless)."""
     properties = _requested(name, custom)
     history = DEAL_HISTORY_PROPERTIES if name == "deals" else None
     associations = ASSOCIATIONS.get(name, [])
@@ -294,12 +300,11 @@ def _incremental_resource(
         columns=_text_columns(OBJECT_PROPERTIES[name]),
         parallelized=True,
     )
-    def records(
-        updated_at=dlt.sources.incremental(
-            "updatedAt", initial_value=EPOCH, on_cursor_value_missing="include"
-        ),
-    ):
-        if updated_at.last_value == EPOCH:
+    def records():
+        state = dlt.current.resource_state()
+        cursor = state.get("newest_updated_at")
+        newest = cursor or EPOCH
+        if cursor is None:
             params: dict[str, Any] = {
                 "properties": ",".join(properties),
                 "limit": 50 if history else 100,  # HubSpot's page cap with history
@@ -308,11 +313,20 @@ def _incremental_resource(
                 params["propertiesWithHistory"] = ",".join(history)
             if associations:
                 params["associations"] = ",".join(associations)
-            yield from client.paginate(f"crm/v3/objects/{name}", params=params)
-            return
-        changed = ChangedRecords(client, name, updated_at.last_value, until)
-        for ids in changed.ids():
-            yield read_batch(client, name, ids, properties, history, associations)
+            pages = client.paginate(f"crm/v3/objects/{name}", params=params)
+        else:
+            since = to_datetime(cursor)
+            if window is not None:
+                since = min(window[0], since)
+            changed = ChangedRecords(client, name, since, crm_clock)
+            pages = (
+                read_batch(client, name, ids, properties, history, associations)
+                for ids in changed.ids()
+            )
+        for page in pages:
+            yield page
+            newest = max([newest, *(r.get("updatedAt") or EPOCH for r in page)])
+            state["newest_updated_at"] = newest  # ISO-8601 UTC strings sort as times
 
     resource = records().add_map(RecordGuard())
     for step in _enrichment(name):
@@ -345,6 +359,7 @@ def hubspot_source(
     max_requests_per_10s: int = 100,
     request_timeout: float = 30.0,
     custom_properties: dict[str, list[str]] | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> DltSource:
     """All HubSpot resources, plus `extractions`: one row per run with the CRM's clock at
     extraction (its Date header), which freshness is measured against."""
@@ -399,7 +414,7 @@ def hubspot_source(
     source = rest_api_source(config, name="hubspot")
     source.resources.add(
         *(
-            _incremental_resource(name, client, crm_clock, custom_properties.get(name))
+            _incremental_resource(name, client, crm_clock, custom_properties.get(name), window)
             for name in INCREMENTAL
         ),
         _extractions(base_url, crm_clock),

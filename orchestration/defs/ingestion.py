@@ -12,6 +12,7 @@ from ingestion.hubspot.source import (
 )
 from ingestion.settings import ConfigError, load_settings
 from orchestration.lib.errors import UserFacingError
+from orchestration.lib.partitions import DAILY, window_of
 from orchestration.lib.translators import HubSpotDltTranslator
 
 DUCKDB_POOL = "duckdb"
@@ -26,10 +27,13 @@ _SPEC_PIPELINE = hubspot_pipeline("data/warehouse.duckdb", "data/.dlt_pipelines"
     dlt_pipeline=_SPEC_PIPELINE,
     name="hubspot",
     dagster_dlt_translator=HubSpotDltTranslator(),
+    partitions_def=DAILY,
+    backfill_policy=dg.BackfillPolicy.single_run(),  # a range is one run: one dlt writer
     pool=DUCKDB_POOL,
 )
 def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
-    """Extract every HubSpot resource and merge it into raw_hubspot (parquet loads)."""
+    """Extract the CRM changes of the run's days (or everything, on the first run) and
+    merge them into raw_hubspot (parquet loads)."""
     try:
         settings = load_settings()
         token = settings.token()
@@ -45,6 +49,7 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         settings.crm_max_requests_per_10s,
         settings.crm_request_timeout_seconds,
         discover_custom_properties(settings.crm_base_url, token),
+        window=_window(context),
     )
     try:
         yield from dlt.run(
@@ -57,6 +62,13 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
                 "loaded; run again after the limit resets (midnight in the account's time zone)"
             ) from None
         raise
+
+
+def _window(context: dg.AssetExecutionContext):
+    if not context.has_partition_key_range:
+        return None
+    keys = context.partition_key_range
+    return window_of(keys.start, keys.end)
 
 
 def _daily_limit_hit(exc: BaseException | None) -> bool:

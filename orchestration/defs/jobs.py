@@ -26,11 +26,12 @@ nightly_job = dg.define_asset_job(
     tags={"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"},
 )
 
-nightly_schedule = dg.ScheduleDefinition(
+# At 02:00 in the reporting time zone, for the last complete day (the partition's zone).
+nightly_schedule = dg.build_schedule_from_partitioned_job(
+    nightly_job,
     name="nightly_warehouse_schedule",
-    job=nightly_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Asia/Baku",
+    hour_of_day=2,
+    minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 

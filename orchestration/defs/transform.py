@@ -11,6 +11,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
 from orchestration.defs.ingestion import DUCKDB_POOL
 from orchestration.lib.errors import UserFacingError
+from orchestration.lib.partitions import run_window
 from orchestration.lib.translators import WarehouseDbtTranslator
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -34,13 +35,17 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from None
     os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    dbt_vars = settings.dbt_vars()
+    days = run_window(context.run.tags)
+    if days:  # a partition day or a backfill range: incremental models re-state it
+        dbt_vars |= {"window_start": days[0], "window_end": days[1]}
     # Unit tests check the SQL, not the data: `make test` runs them (tests/test_dbt_unit.py).
     args = [
         "build",
         "--exclude-resource-type",
         "unit_test",
         "--vars",
-        json.dumps(settings.dbt_vars()),
+        json.dumps(dbt_vars),
     ]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()

@@ -39,17 +39,31 @@ def progress_logger(_init_context) -> logging.Logger:
 
 
 def run_nightly_job(
-    instance: dg.DagsterInstance | None = None, quiet: bool = True
+    instance: dg.DagsterInstance | None = None,
+    quiet: bool = True,
+    first_day: str | None = None,
+    last_day: str | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Run the nightly job in this process; quiet prints progress lines instead of logs."""
+    """Run the nightly job in this process for the days first_day..last_day (default: the
+    last complete day; one day or a range, always one run); quiet prints progress lines
+    instead of logs."""
     from orchestration.definitions import defs
+    from orchestration.lib.partitions import last_complete_day
 
     run_config: dict = {}
     if quiet:
         defs = dg.Definitions.merge(defs, dg.Definitions(loggers={"progress": progress_logger}))
         run_config = {"loggers": {"progress": {}}}
     job = defs.resolve_job_def("nightly_warehouse")
-    return job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    first_day = first_day or last_complete_day()
+    last_day = last_day or first_day
+    tags = {
+        "dagster/asset_partition_range_start": first_day,
+        "dagster/asset_partition_range_end": last_day,
+    }
+    return job.execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False, tags=tags
+    )
 
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
