@@ -13,7 +13,7 @@ import pytest
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
-from orchestration.backfill import check_range
+from orchestration.backfill import check_range, main
 from orchestration.lib.runs import first_failure, run_nightly_job
 
 from .conftest import SEED, snapshot
@@ -87,3 +87,19 @@ def test_a_7_day_backfill_equals_7_nightly_runs(tmp_path, monkeypatch):
 def test_a_bad_backfill_range_is_refused_with_one_line(first, last, expected):
     assert expected in check_range(first, last)
     assert check_range("2026-03-01", "2026-03-31") is None
+
+
+def test_a_backfill_while_a_nightly_run_is_in_progress_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    instance = dg.DagsterInstance.get()
+    run = dg.DagsterRun(
+        job_name="nightly_warehouse", run_id="0123abcd" * 4, status=dg.DagsterRunStatus.STARTED
+    )
+    instance.add_run(run)
+    assert main(["--from", "2026-03-01", "--to", "2026-03-07"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: nightly run 0123abcd is in progress: wait for it to finish "
+        "(make dev shows it), then run the backfill again"
+    ]
