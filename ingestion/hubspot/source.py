@@ -8,13 +8,13 @@ own rows and lifting association ids and primary teams into columns.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
 import httpx
+import orjson
 from dlt.sources import DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -185,7 +185,8 @@ class RecordGuard:
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         digest = hashlib.sha1(
-            json.dumps(record, sort_keys=True, default=str).encode(), usedforsecurity=False
+            orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str),
+            usedforsecurity=False,
         ).hexdigest()
         record_id = record.get("id")
         if record_id in (None, ""):
