@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -67,3 +69,13 @@ def test_workspace_validates_with_the_dagster_cli():
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "passed validation" in proc.stderr + proc.stdout
+
+
+def test_nightly_schedule_targets_the_last_complete_day():
+    schedule = defs.resolve_schedule_def("nightly_warehouse_schedule")
+    at = datetime(2026, 3, 10, 2, 0, tzinfo=ZoneInfo("Asia/Baku"))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=at, repository_def=defs.get_repository_def()
+    )
+    [request] = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-03-09"
