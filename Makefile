@@ -54,8 +54,9 @@ lint: setup
 format: setup
 	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
+# Pipeline benchmark (orchestration/bench.py): `make bench`, `make bench PRESET=large`.
 bench: setup
-	@$(BIN)/python -m ingestion.sandbox.bench
+	@$(BIN)/python -m orchestration.bench --preset $(or $(PRESET),medium)
 
 docs: setup
 	@cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . --static
