@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import yaml
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
@@ -18,6 +19,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Prepared by `make setup` (dbt parse); never parsed here, at import time.
 MANIFEST: Path = dbt_project.manifest_path
+DBT_DEFAULT_VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 if not MANIFEST.exists():
     raise FileNotFoundError(f"{MANIFEST} is missing: run `make setup` to prepare the dbt manifest")
 
@@ -35,18 +37,20 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from None
     os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    dbt_vars = settings.dbt_vars()
+    # The run's days (a partition or a backfill range) reach the incremental models as
+    # env vars, not --vars: changing vars would make dbt re-parse the whole project.
     days = run_window(context.run.tags)
-    if days:  # a partition day or a backfill range: incremental models re-state it
-        dbt_vars |= {"window_start": days[0], "window_end": days[1]}
-    # Unit tests check the SQL, not the data: `make test` runs them (tests/test_dbt_unit.py).
+    os.environ["DBT_WINDOW_START"] = days[0] if days else ""
+    # Settings equal to dbt_project.yml's defaults are not passed, for the same reason.
+    dbt_vars = {k: v for k, v in settings.dbt_vars().items() if DBT_DEFAULT_VARS.get(k) != v}
+    # Unit tests check the SQL, not the data: `make test` runs them (test_end_to_end.py).
     args = [
         "build",
         "--exclude-resource-type",
         "unit_test",
-        "--vars",
-        json.dumps(dbt_vars),
     ]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():

@@ -12,8 +12,8 @@
 -- One row per deal and day from its creation until the first midnight after its final
 -- close (or until the data's as-of day while it is open).
 -- Incremental: re-states only deals that changed since the last run, or were still open
--- at its end (their days run on), or changed since the run's first partition day (var
--- window_start, set by Dagster for a day or a backfill range); each such deal's rows are
+-- at its end (their days run on), or changed since the run's first partition day (env
+-- DBT_WINDOW_START, set by Dagster for a day or a backfill range); each such deal's rows are
 -- replaced whole, and rows of deals no longer in fct_deals (archived) are removed.
 with as_of as (
     select as_of_date from {{ ref('int_data_as_of') }}
@@ -41,10 +41,10 @@ deals as (
             select deal_id from {{ this }}
             where date_day = (select max(date_day) from {{ this }})
         )
-        {% if var('window_start', none) %}
+        {% if env_var('DBT_WINDOW_START', '') %}
         -- A partition day or a backfill range: re-state every deal changed since it.
         or greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))
-            >= {{ local_day_start("cast('" ~ var('window_start') ~ "' as date)") }}
+            >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
         {% endif %}
     {% endif %}
 ),
