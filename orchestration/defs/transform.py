@@ -51,7 +51,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    # One target folder per warehouse, kept between runs: dbt re-parses only what changed.
+    target = settings.warehouse_path.parent / "dbt_target"
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     if not invocation.is_successful():
         try:
