@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
 import pytest
 
 from ingestion.hubspot.preflight import CrmUnavailable, check_crm
 from ingestion.hubspot.source import (
     DEAL_HISTORY_PROPERTIES,
+    _cursor_value,
     hubspot_pipeline,
     hubspot_source,
     lift_deal_association,
@@ -159,3 +162,11 @@ def test_loads_are_parquet_and_second_run_adds_nothing(loaded):
     after_second = _counts(path)
     assert after_second.pop("extractions") == counts_after_first.pop("extractions") + 1
     assert after_second == counts_after_first
+
+
+def test_a_bad_updated_at_never_moves_the_cursor():
+    clock = datetime(2026, 10, 15, 12, tzinfo=UTC)
+    assert _cursor_value({"updatedAt": "2026-10-15T11:00:00Z"}, clock) == "2026-10-15T11:00:00.000Z"
+    for bad in ("2099-01-01T00:00:00.000Z", "garbage", None, 1760000000000):
+        assert _cursor_value({"updatedAt": bad}, clock) == "1970-01-01T00:00:00.000Z"
+    assert _cursor_value({}, clock) == "1970-01-01T00:00:00.000Z"

@@ -327,13 +327,25 @@ def _incremental_resource(
             )
         for page in pages:
             yield page
-            newest = max([newest, *(r.get("updatedAt") or EPOCH for r in page)])
+            newest = max([newest, *(_cursor_value(r, crm_clock) for r in page)])
             state["newest_updated_at"] = newest  # ISO-8601 UTC strings sort as times
 
     resource = records().add_map(RecordGuard())
     for step in _enrichment(name):
         resource = resource.add_map(step)
     return resource
+
+
+def _cursor_value(record: dict[str, Any], crm_clock: datetime) -> str:
+    """A record's updatedAt as a cursor candidate; a malformed or future value (a bad
+    record) must not move the cursor past changes not read yet."""
+    try:
+        at = to_datetime(record["updatedAt"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return EPOCH
+    if at > crm_clock:
+        return EPOCH
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
 # Deleted records: HubSpot lists them only under archived=true. They are merged into the
