@@ -6,6 +6,7 @@ held as SecretStr so they never appear in logs or reprs.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     # after the first, a failure after the second.
     freshness_warn_after_hours: float = Field(26, gt=0)
     freshness_max_age_hours: float = Field(50, gt=0)
+    # First daily partition (reporting time zone) shown in Dagster and open to backfills.
+    history_start_date: date = date(2024, 1, 1)
+    # First wait before a failed step is retried (then 2x, 4x).
+    retry_delay_seconds: float = Field(10, ge=0)
 
     @field_validator("reporting_timezone")
     @classmethod
@@ -83,6 +88,15 @@ class Settings(BaseSettings):
             "reporting_timezone": self.reporting_timezone,
             "fiscal_year_start_month": self.fiscal_year_start_month,
         }
+
+
+def load_settings_or_defaults() -> Settings:
+    """For building Dagster definitions at import: a wrong setting falls back to the
+    defaults here, and the run itself then fails with the one line naming it."""
+    try:
+        return load_settings()
+    except ConfigError:
+        return Settings.model_construct()
 
 
 def load_settings() -> Settings:

@@ -9,6 +9,7 @@ import dagster as dg
 import httpx
 
 from orchestration.defs.jobs import nightly_job
+from orchestration.lib.runs import step_failure_message
 
 log = logging.getLogger("crm_warehouse.alerts")
 
@@ -21,13 +22,8 @@ def failure_summary(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict:
         event = entry.dagster_event
         if event is None:
             continue
-        if event.is_step_failure and event.step_failure_data:
-            user = event.step_failure_data.user_failure_data
-            error = event.step_failure_data.error
-            message = (user.description if user and user.description else None) or (
-                (error.cause or error).message if error else "failed"
-            )
-            steps[event.step_key] = message.strip().splitlines()[0][:300]
+        if event.is_step_failure:
+            steps[event.step_key] = (step_failure_message(event) or "failed")[:300]
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:

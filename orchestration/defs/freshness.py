@@ -44,33 +44,33 @@ CRM_NOW_SQL = """
 """
 
 
-def age_hours(con: duckdb.DuckDBPyConnection, newest_sql: str) -> float | None:
-    """Hours from the newest change loaded to the CRM's clock now (None: nothing loaded)."""
+def _first_value(con: duckdb.DuckDBPyConnection, sql: str) -> datetime | None:
+    """The query's single timestamp in UTC (None: no table yet, or nothing loaded)."""
     try:
-        crm_now = con.execute(CRM_NOW_SQL).fetchone()
-        newest = con.execute(newest_sql).fetchone()
+        row = con.execute(sql).fetchone()
     except duckdb.CatalogException:
         return None
-    if not crm_now or not newest or crm_now[0] is None or newest[0] is None:
+    if not row or row[0] is None:
         return None
-    now, changed = (_utc(v) for v in (crm_now[0], newest[0]))
-    return (now - changed).total_seconds() / 3600
-
-
-def _utc(value: datetime) -> datetime:
+    value = row[0]
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def freshness_result(hours: float | None, warn: float, fail: float) -> dg.AssetCheckResult:
+def freshness_result(
+    key: dg.AssetCheckKey, hours: float | None, warn: float, fail: float
+) -> dg.AssetCheckResult:
     if hours is None:
         return dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
             passed=False,
             severity=dg.AssetCheckSeverity.ERROR,
             description="nothing loaded yet: run the nightly job",
         )
-    stale = hours > warn
     return dg.AssetCheckResult(
-        passed=not stale,
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=hours <= warn,
         severity=dg.AssetCheckSeverity.ERROR if hours > fail else dg.AssetCheckSeverity.WARN,
         description=f"newest CRM change loaded is {hours:.1f} h old "
         f"(warn after {warn:g} h, fail after {fail:g} h)",
@@ -90,17 +90,17 @@ def freshness(context: dg.AssetCheckExecutionContext):
     warn, fail = settings.freshness_warn_after_hours, settings.freshness_max_age_hours
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        for check_key in context.selected_asset_check_keys:
-            hours = age_hours(con, NEWEST_CHANGE_SQL[check_key.asset_key])
-            result = freshness_result(hours, warn, fail)
-            yield dg.AssetCheckResult(
-                asset_key=check_key.asset_key,
-                check_name=check_key.name,
-                passed=result.passed,
-                severity=result.severity,
-                description=result.description,
-                metadata=result.metadata,
+        now = _first_value(con, CRM_NOW_SQL)
+        newest: dict[str, datetime | None] = {}  # the marts share one query
+        for key in context.selected_asset_check_keys:
+            sql = NEWEST_CHANGE_SQL[key.asset_key]
+            if sql not in newest:
+                newest[sql] = _first_value(con, sql)
+            changed = newest[sql]
+            hours = (
+                None if now is None or changed is None else (now - changed).total_seconds() / 3600
             )
+            yield freshness_result(key, hours, warn, fail)
     finally:
         con.close()
 

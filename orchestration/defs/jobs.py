@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
+
+from ingestion.settings import load_settings_or_defaults
 
 # Transient failures (network after the connector's own retries, a locked DuckDB file)
 # retry the step; errors a retry cannot fix (bad token, failed audit, failed dbt test)
 # raise UserFacingError, which Dagster does not retry.
 STEP_RETRY = dg.RetryPolicy(
     max_retries=3,
-    delay=float(os.environ.get("RETRY_DELAY_SECONDS", "10")),  # then 2x, 4x
+    delay=load_settings_or_defaults().retry_delay_seconds,  # then 2x, 4x
     backoff=dg.Backoff.EXPONENTIAL,
     jitter=dg.Jitter.PLUS_MINUS,
 )

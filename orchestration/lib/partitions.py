@@ -4,30 +4,17 @@ one run (one writer on DuckDB and on dlt's state)."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-DEFAULT_TIMEZONE = "Asia/Baku"
-DEFAULT_START = "2024-01-01"
+from ingestion.settings import load_settings_or_defaults
 
-
-def _timezone() -> str:
-    # Read at definition time; a wrong value falls back here and fails the run itself with
-    # one line (ingestion/settings.py).
-    name = os.environ.get("REPORTING_TIMEZONE", DEFAULT_TIMEZONE)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return DEFAULT_TIMEZONE
-    return name
-
-
-TIMEZONE = _timezone()
+_SETTINGS = load_settings_or_defaults()
+TIMEZONE = _SETTINGS.reporting_timezone
 DAILY = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get("HISTORY_START_DATE", DEFAULT_START), timezone=TIMEZONE
+    start_date=_SETTINGS.history_start_date.isoformat(), timezone=TIMEZONE
 )
 
 

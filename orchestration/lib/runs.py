@@ -68,15 +68,23 @@ def run_nightly_job(
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data:
-            err = event.step_failure_data.error
-            user = event.step_failure_data.user_failure_data
-            if user and user.description:
-                return f"{event.step_key}: {_one_line(user.description)}"
-            if err is not None:
-                cause = err.cause or err
-                return f"{event.step_key}: {_one_line(cause.message)}"
+        message = step_failure_message(event)
+        if message is not None:
+            return f"{event.step_key}: {message}"
     return "the run failed; open `make dev` to read its logs"
+
+
+def step_failure_message(event: dg.DagsterEvent) -> str | None:
+    """The one line saying why a step failed (None: not a step failure, or no reason given)."""
+    if not (event.is_step_failure and event.step_failure_data):
+        return None
+    err = event.step_failure_data.error
+    user = event.step_failure_data.user_failure_data
+    if user and user.description:
+        return _one_line(user.description)
+    if err is not None:
+        return _one_line((err.cause or err).message)
+    return None
 
 
 def _one_line(message: str) -> str:
