@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -34,22 +35,31 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield running
 
 
-@pytest.fixture(scope="session")
-def crm_env(sandbox: RunningSandbox, tmp_path_factory) -> Iterator[dict[str, str]]:
-    """Environment pointing the pipeline at the sandbox and a throwaway warehouse."""
-    data = tmp_path_factory.mktemp("warehouse")
-    env = {
+def pipeline_env(sandbox: RunningSandbox, warehouse_dir: Path) -> dict[str, str]:
+    """Settings pointing the pipeline at a sandbox and a warehouse in warehouse_dir."""
+    return {
         "CRM_BASE_URL": sandbox.base_url,
         "CRM_ACCESS_TOKEN": sandbox.token,
-        "WAREHOUSE_PATH": str(data / "warehouse.duckdb"),
-        "SERVING_PATH": str(data / "serving.duckdb"),
+        "WAREHOUSE_PATH": str(warehouse_dir / "warehouse.duckdb"),
+        "SERVING_PATH": str(warehouse_dir / "serving.duckdb"),
         # The sandbox is not rate limited unless a test asks for it.
         "CRM_MAX_REQUESTS_PER_10S": "10000",
     }
+
+
+def point_pipeline_at(
+    monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox, warehouse_dir: Path
+) -> None:
+    for key, value in pipeline_env(sandbox, warehouse_dir).items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(scope="session")
+def crm_env(sandbox: RunningSandbox, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Environment pointing the pipeline at the sandbox and a throwaway warehouse."""
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        yield env
+        point_pipeline_at(mp, sandbox, tmp_path_factory.mktemp("warehouse"))
+        yield {key: os.environ[key] for key in pipeline_env(sandbox, Path())}
 
 
 @dataclass
@@ -125,6 +135,21 @@ class ServingReader:
 @pytest.fixture(scope="session")
 def truth(org: Organisation) -> Truth:
     return Truth(org)
+
+
+def audit_and_publish_job() -> dg.JobDefinition:
+    """Only the publish step and the checks on what it publishes (an audit on its own)."""
+    from orchestration.definitions import defs
+
+    publish = dg.AssetKey(["publish", "serving_duckdb"])
+    audit = dg.define_asset_job(
+        "audit_and_publish",
+        selection=dg.AssetSelection.assets(publish)
+        | dg.AssetSelection.checks_for_assets(*defs.resolve_asset_graph().get(publish).parent_keys),
+    )
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[audit])).resolve_job_def(
+        "audit_and_publish"
+    )
 
 
 def auth(sandbox: RunningSandbox) -> dict[str, str]:

@@ -16,7 +16,7 @@ from ingestion.sandbox.truth import Truth
 from orchestration.backfill import check_range, main
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED, snapshot
+from .conftest import SEED, point_pipeline_at, snapshot
 from .kpi_compare import compare_all
 
 # The sandbox clock starts 2026-10-15 12:00 UTC; +10 h is 02:00 on 2026-10-16 in Baku,
@@ -24,17 +24,6 @@ from .kpi_compare import compare_all
 AT_2AM = 10 / 24
 FIRST_NIGHT = date(2026, 10, 15)
 DAYS = 7
-
-
-def _env(monkeypatch, sb, warehouse_dir) -> None:
-    for key, value in {
-        "CRM_BASE_URL": sb.base_url,
-        "CRM_ACCESS_TOKEN": sb.token,
-        "WAREHOUSE_PATH": str(warehouse_dir / "warehouse.duckdb"),
-        "SERVING_PATH": str(warehouse_dir / "serving.duckdb"),
-        "CRM_MAX_REQUESTS_PER_10S": "10000",
-    }.items():
-        monkeypatch.setenv(key, value)
 
 
 def _run(instance, first: date, last: date | None = None) -> None:
@@ -52,7 +41,7 @@ def test_a_7_day_backfill_equals_7_nightly_runs(tmp_path, monkeypatch):
 
     # Night 0 loads the history; then the CRM lives on, one nightly run per day.
     with sandbox_process("small", SEED, extra_args=("--days-later", str(AT_2AM))) as sb:
-        _env(monkeypatch, sb, nightly)
+        point_pipeline_at(monkeypatch, sb, nightly)
         _run(instance, FIRST_NIGHT)
         shutil.copytree(nightly, backfilled)
         for day in days:
@@ -62,7 +51,7 @@ def test_a_7_day_backfill_equals_7_nightly_runs(tmp_path, monkeypatch):
 
     # The same seven days as one backfill run, from the night-0 warehouse.
     with sandbox_process("small", SEED, extra_args=("--days-later", str(DAYS + AT_2AM))) as sb:
-        _env(monkeypatch, sb, backfilled)
+        point_pipeline_at(monkeypatch, sb, backfilled)
         _run(instance, days[0], days[-1])
     at_once = snapshot(str(backfilled / "warehouse.duckdb"))
 

@@ -40,6 +40,7 @@ from ingestion.sandbox.truth import Truth
 from ingestion.settings import PROJECT_ROOT
 from orchestration.lib.runs import first_failure, run_nightly_job
 
+from .conftest import pipeline_env
 from .kpi_compare import compare_all
 
 RUN_JOB = (
@@ -217,13 +218,7 @@ def kill_in_phase(phase: str, proc: subprocess.Popen, run: WatchedRun, log: Path
     ],
 )
 def test_rerun_after_kill_equals_a_clean_run(phase, sandbox, truth: Truth, tmp_path, monkeypatch):
-    env = {
-        "CRM_BASE_URL": sandbox.base_url,
-        "CRM_ACCESS_TOKEN": sandbox.token,
-        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
-        "SERVING_PATH": str(tmp_path / "serving.duckdb"),
-        "CRM_MAX_REQUESTS_PER_10S": "10000",
-    }
+    env = pipeline_env(sandbox, tmp_path)
     # Where ingestion puts dlt's working dir (Settings.dlt_pipelines_dir / pipeline name).
     working_dir = tmp_path / ".dlt_pipelines" / "hubspot"
     log = tmp_path / "killed_run.log"

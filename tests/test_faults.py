@@ -17,7 +17,7 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED
+from .conftest import SEED, point_pipeline_at
 from .kpi_compare import compare_all
 
 OBJECTS = ["deals", "calls", "emails", "meetings", "tasks", "contacts", "goal_targets"]
@@ -105,11 +105,7 @@ def test_raw_load_under_faults_equals_the_fault_free_load(scenario, clean_raw, t
 def test_marts_under_faults_equal_the_ground_truth(tmp_path, monkeypatch):
     extra = ("--faults", "error_rate=0.03,drop_rate=0.02,seed=9")
     with sandbox_process("small", SEED, extra_args=extra) as sb:
-        monkeypatch.setenv("CRM_BASE_URL", sb.base_url)
-        monkeypatch.setenv("CRM_ACCESS_TOKEN", sb.token)
-        monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-        monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
-        monkeypatch.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
+        point_pipeline_at(monkeypatch, sb, tmp_path)
         result = run_nightly_job(dg.DagsterInstance.ephemeral())
     assert result.success, first_failure(result)
     problems = compare_all(str(tmp_path / "warehouse.duckdb"), Truth(Organisation("small", SEED)))
@@ -118,11 +114,7 @@ def test_marts_under_faults_equal_the_ground_truth(tmp_path, monkeypatch):
 
 def test_daily_cap_stops_the_run_with_one_line(tmp_path, monkeypatch):
     with sandbox_process("small", SEED, extra_args=("--faults", "daily_limit=25")) as sb:
-        monkeypatch.setenv("CRM_BASE_URL", sb.base_url)
-        monkeypatch.setenv("CRM_ACCESS_TOKEN", sb.token)
-        monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-        monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
-        monkeypatch.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
+        point_pipeline_at(monkeypatch, sb, tmp_path)
         result = run_nightly_job(dg.DagsterInstance.ephemeral())
     assert not result.success
     message = first_failure(result)
@@ -133,13 +125,9 @@ def test_daily_cap_stops_the_run_with_one_line(tmp_path, monkeypatch):
 def test_new_custom_properties_land_as_columns_and_marts_stay_right(tmp_path, monkeypatch):
     """Night 1 without, night 2 with two new custom deal properties: the run succeeds,
     the new columns appear with the values, and the marts still equal the ground truth."""
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
-    monkeypatch.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
     for extra in ((), ("--custom-properties",)):
         with sandbox_process("small", SEED, extra_args=extra) as sb:
-            monkeypatch.setenv("CRM_BASE_URL", sb.base_url)
-            monkeypatch.setenv("CRM_ACCESS_TOKEN", sb.token)
+            point_pipeline_at(monkeypatch, sb, tmp_path)
             result = run_nightly_job(dg.DagsterInstance.ephemeral())
         assert result.success, first_failure(result)
     org = Organisation("small", SEED)
@@ -163,13 +151,9 @@ def test_new_custom_properties_land_as_columns_and_marts_stay_right(tmp_path, mo
 def test_deleted_records_leave_the_marts(tmp_path, monkeypatch):
     """Night 1 loads everything; before night 2, 2% of deals, engagements and contacts are
     deleted (archived) in the CRM: night 2 flags them in raw and they leave every fact."""
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
-    monkeypatch.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
     for extra in ((), ("--archive-share", "0.02")):
         with sandbox_process("small", SEED, extra_args=extra) as sb:
-            monkeypatch.setenv("CRM_BASE_URL", sb.base_url)
-            monkeypatch.setenv("CRM_ACCESS_TOKEN", sb.token)
+            point_pipeline_at(monkeypatch, sb, tmp_path)
             result = run_nightly_job(dg.DagsterInstance.ephemeral())
         assert result.success, first_failure(result)
     archived = archive_records(Organisation("small", SEED), SEED, 0.02)

@@ -18,6 +18,7 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
+from .conftest import point_pipeline_at
 from .kpi_compare import compare_all
 
 SEED = 42
@@ -65,14 +66,7 @@ def test_a_night_after_one_day_reads_only_the_changes(tmp_path, monkeypatch):
     day0 = Organisation("small", SEED)
     day1 = Organisation("small", SEED, days_later=1)
     with sandbox_process("small", SEED) as sb:
-        for key, value in {
-            "CRM_BASE_URL": sb.base_url,
-            "CRM_ACCESS_TOKEN": sb.token,
-            "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
-            "SERVING_PATH": str(tmp_path / "serving.duckdb"),
-            "CRM_MAX_REQUESTS_PER_10S": "10000",
-        }.items():
-            monkeypatch.setenv(key, value)
+        point_pipeline_at(monkeypatch, sb, tmp_path)
         instance = dg.DagsterInstance.ephemeral()
         first = run_nightly_job(instance)
         assert first.success, first_failure(first)

@@ -21,7 +21,7 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED
+from .conftest import SEED, point_pipeline_at
 from .kpi_compare import compare_all
 
 MERGE_SHARE = 0.02
@@ -30,9 +30,6 @@ SINGULAR = {"calls": "call", "emails": "email", "meetings": "meeting", "tasks": 
 
 def test_merged_records_leave_the_marts_and_their_activities_follow(tmp_path, monkeypatch):
     warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
-    monkeypatch.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
 
     plain = Organisation("small", SEED)
     org = Organisation("small", SEED)
@@ -42,8 +39,7 @@ def test_merged_records_leave_the_marts_and_their_activities_follow(tmp_path, mo
 
     for extra in ((), ("--merge-share", str(MERGE_SHARE))):
         with sandbox_process("small", SEED, extra_args=extra) as sb:
-            monkeypatch.setenv("CRM_BASE_URL", sb.base_url)
-            monkeypatch.setenv("CRM_ACCESS_TOKEN", sb.token)
+            point_pipeline_at(monkeypatch, sb, tmp_path)
             result = run_nightly_job(dg.DagsterInstance.ephemeral())
             if extra:
                 # As in HubSpot, reading a merged-away id answers with the survivor.

@@ -19,7 +19,7 @@ from orchestration.defs.alerts import failure_summary, nightly_failure_alert, se
 from orchestration.defs.transform import dbt_failure
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED, NightlyRuns
+from .conftest import SEED, NightlyRuns, audit_and_publish_job, point_pipeline_at
 
 
 class Receiver:
@@ -56,14 +56,7 @@ def test_an_api_outage_is_retried_and_the_run_succeeds(tmp_path, monkeypatch):
     """The CRM answers 503 to its first two requests: the extraction step fails twice
     (one line each), is retried with backoff, and the run completes."""
     with sandbox_process("small", SEED, extra_args=("--faults", "outage=2")) as sb:
-        for key, value in {
-            "CRM_BASE_URL": sb.base_url,
-            "CRM_ACCESS_TOKEN": sb.token,
-            "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
-            "SERVING_PATH": str(tmp_path / "serving.duckdb"),
-            "CRM_MAX_REQUESTS_PER_10S": "10000",
-        }.items():
-            monkeypatch.setenv(key, value)
+        point_pipeline_at(monkeypatch, sb, tmp_path)
         result = run_nightly_job(dg.DagsterInstance.ephemeral())
     assert result.success, first_failure(result)
     retried = [e.step_key for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
@@ -107,18 +100,8 @@ def test_a_failed_audit_names_the_failed_check(
     con.close()
     monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
     monkeypatch.setenv("SERVING_PATH", str(tmp_path / "serving.duckdb"))
-    publish = dg.AssetKey(["publish", "serving_duckdb"])
-    graph = defs.resolve_asset_graph()
-    audit = dg.define_asset_job(
-        "audit_and_publish",
-        selection=dg.AssetSelection.assets(publish)
-        | dg.AssetSelection.checks_for_assets(*graph.get(publish).parent_keys),
-    )
-    job = dg.Definitions.merge(defs, dg.Definitions(jobs=[audit])).resolve_job_def(
-        "audit_and_publish"
-    )
     instance = dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    result = audit_and_publish_job().execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
     summary = failure_summary(instance, instance.get_run_by_id(result.run_id))
     assert (

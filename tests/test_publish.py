@@ -13,11 +13,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.definitions import defs
 from orchestration.lib.runs import first_failure
 from orchestration.publish.serving import publish_serving_file
 
-from .conftest import NightlyRuns
+from .conftest import NightlyRuns, audit_and_publish_job
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISH = dg.AssetKey(["publish", "serving_duckdb"])
@@ -117,16 +116,9 @@ def test_failed_audit_keeps_the_last_good_serving_file(
     con.close()
     monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
     monkeypatch.setenv("SERVING_PATH", str(serving))
-    graph = defs.resolve_asset_graph()
-    audit = dg.define_asset_job(
-        "audit_and_publish",
-        selection=dg.AssetSelection.assets(PUBLISH)
-        | dg.AssetSelection.checks_for_assets(*graph.get(PUBLISH).parent_keys),
+    result = audit_and_publish_job().execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
     )
-    job = dg.Definitions.merge(defs, dg.Definitions(jobs=[audit])).resolve_job_def(
-        "audit_and_publish"
-    )
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert not result.success
     assert "gx_mart_rep_performance_monthly" in first_failure(result) or any(
         c.check_name == "gx_mart_rep_performance_monthly" and not c.passed
