@@ -26,7 +26,7 @@ $(UV):
 
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	@echo "==> creating $(VENV) from uv.lock"
-	@$(UV) sync --frozen --python $(PYTHON) --quiet
+	@$(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode
 	@touch $@
 
 # dagster-dbt reads the manifest; it is prepared here, never parsed at import time.

@@ -4,6 +4,7 @@ second run on unchanged CRM data changes nothing and duplicates no raw row."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,47 @@ def test_dbt_unit_tests_pass(nightly_runs: NightlyRuns, tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "PASS=27" in done.stdout  # every unit test ran
+
+
+def test_not_null_columns_fails_naming_the_column(nightly_runs: NightlyRuns, tmp_path):
+    """Not-null checks are folded into one `not_null_<model>` test per model (a few hundred
+    fewer nodes in the nightly build); a null in any listed column still fails it."""
+    project = PROJECT_ROOT / "dbt_project"
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(nightly_runs.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "update core.dim_teams set rep_count = null"
+        " where team_id = (select min(team_id) from core.dim_teams)"
+    )
+    con.close()
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "test",
+            "--select",
+            "test_name:not_null_columns,dim_teams",
+            "--store-failures",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        env={**os.environ, "WAREHOUSE_PATH": str(warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "FAIL 1 not_null_dim_teams" in done.stdout
+    con = duckdb.connect(str(warehouse), read_only=True)
+    (schema,) = con.execute(
+        "select table_schema from information_schema.tables where table_name = 'not_null_dim_teams'"
+    ).fetchone()
+    failures = con.execute(
+        f"select column_name, null_rows from {schema}.not_null_dim_teams"
+    ).fetchall()
+    con.close()
+    assert failures == [("rep_count", 1)]
