@@ -137,7 +137,16 @@ DEAL_HISTORY_PROPERTIES = [
 ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
 # Loaded incrementally: the first run lists every record; later runs read only records
 # modified since the previous run's newest updatedAt (ingestion/hubspot/changes.py).
-INCREMENTAL = ("companies", "contacts", "deals", *ENGAGEMENTS, "feedback_submissions")
+# Every CRM object is: goal targets too (re-listing thousands of quotas every night cost
+# ~50 requests of a 100-per-10-s allowance, for a handful of new ones).
+INCREMENTAL = (
+    "companies",
+    "contacts",
+    "deals",
+    *ENGAGEMENTS,
+    "goal_targets",
+    "feedback_submissions",
+)
 EPOCH = "1970-01-01T00:00:00.000Z"
 # Associations requested per object, by the object types they point to.
 ASSOCIATIONS = {
@@ -263,20 +272,6 @@ def _enrichment(name: str) -> list[Any]:
     if name == "feedback_submissions":
         return [lift_feedback_links]
     return []
-
-
-def _full_resource(name: str, custom: list[str] | None = None) -> dict[str, Any]:
-    """A listing read whole every run (small objects: quotas)."""
-    return {
-        "name": name,
-        "endpoint": {
-            "path": f"crm/v3/objects/{name}",
-            "params": {"properties": ",".join(_requested(name, custom))},
-        },
-        "columns": _text_columns(OBJECT_PROPERTIES[name]),
-        "processing_steps": [{"map": RecordGuard()}]
-        + [{"map": step} for step in _enrichment(name)],
-    }
 
 
 def _incremental_resource(
@@ -417,11 +412,6 @@ def hubspot_source(
                 "endpoint": {"path": "crm/v3/pipelines/deals", "paginator": "single_page"},
                 "processing_steps": [{"map": tag_stages}],
             },
-            *(
-                _full_resource(name, custom_properties.get(name))
-                for name in OBJECT_PROPERTIES
-                if name not in INCREMENTAL
-            ),
             *(_archived_resource(name) for name in ARCHIVABLE),
         ],
     }
