@@ -193,3 +193,42 @@ def test_search_refuses_to_page_past_10000(sandbox):
     refused = search(sandbox, "emails", {"limit": 200, "after": "10000"})
     assert refused.status_code == 400
     assert refused.json()["category"] == "VALIDATION_ERROR"
+
+
+def test_indexed_search_equals_a_scan_of_every_record(org: Organisation):
+    """The sandbox narrows searches on the last-modified date with a sorted index and keeps
+    a query's results for its next pages; what it answers is what a scan would."""
+    from ingestion.sandbox.server import Store, _match, _sort_key
+
+    store = Store(org.objects["emails"])
+    stamps = sorted(r.properties["hs_lastmodifieddate"] for r in store.records)
+    mid, late = stamps[len(stamps) // 2], stamps[-len(stamps) // 10]
+    queries = [
+        [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": mid}]}],
+        [
+            {
+                "filters": [
+                    {"propertyName": "hs_lastmodifieddate", "operator": "GT", "value": mid},
+                    {"propertyName": "hs_lastmodifieddate", "operator": "LTE", "value": late},
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": "5"},
+                ]
+            }
+        ],
+        [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "EQ", "value": late}]}],
+        [
+            {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "LT", "value": mid}]},
+            {"filters": [{"propertyName": "hs_email_direction", "operator": "EQ", "value": "x"}]},
+        ],
+        [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "x"}]}],
+    ]
+    sorts = [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}]
+    for groups in queries:
+        scan = [
+            r
+            for r in store.records
+            if not r.archived and r.merged_into is None and any(_match(r, g) for g in groups)
+        ]
+        scan.sort(key=lambda r: _sort_key(r, "hs_lastmodifieddate"))
+        assert store.search(groups, sorts) == scan, groups
+        assert store.search(groups, sorts) is store.search(groups, sorts)  # kept for paging
+    assert store.search(queries[0], sorts) and store.search(queries[2], sorts)  # not empty
