@@ -1,44 +1,115 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        post_hook="
+            delete from {{ this }} where activity_key in (
+                select 'call:' || call_id from {{ ref('stg_hubspot__calls') }} where is_archived
+                union all
+                select 'email:' || email_id from {{ ref('stg_hubspot__emails') }} where is_archived
+                union all
+                select 'meeting:' || meeting_id from {{ ref('stg_hubspot__meetings') }} where is_archived
+                union all
+                select 'task:' || task_id from {{ ref('stg_hubspot__tasks') }} where is_archived
+                union all
+                select 'call:' || loaded_id from {{ ref('quarantine_calls') }}
+                union all
+                select 'email:' || loaded_id from {{ ref('quarantine_emails') }}
+                union all
+                select 'meeting:' || loaded_id from {{ ref('quarantine_meetings') }}
+                union all
+                select 'task:' || loaded_id from {{ ref('quarantine_tasks') }}
+            )",
+    )
+}}
 -- One row per call, email, meeting and task. Activities credit their own owner.
 -- An activity of a deal merged into another belongs to the surviving deal: HubSpot moves
 -- the association but does not modify the activity, so raw still names the merged-away deal.
-with unioned as (
+-- Incremental (the largest fact: rewriting it whole cost most of a next-day build): a run
+-- re-states the activities modified since the newest modification already here, those
+-- not here yet (new, or out of quarantine), those of merged-away deals, and, with
+-- DBT_WINDOW_START (a partition day or backfill range), those modified since it; the
+-- post-hook removes activities deleted (archived) or quarantined since.
+{#- A table built before fct_activities had updated_at is re-stated whole once. -#}
+{%- set restate_changes = is_incremental()
+    and 'updated_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+with activities as (
     select
         'call' as activity_type, call_id as activity_id, owner_id, occurred_at, deal_id,
-        true as is_completed,
-        disposition_id as call_disposition_id
+        true as is_completed, disposition_id as call_disposition_id, updated_at, is_archived
     from {{ ref('stg_hubspot__calls') }}
-    where not is_archived and call_id not in (select loaded_id from {{ ref('quarantine_calls') }})
     union all
     select
-        'email', email_id, owner_id, occurred_at, deal_id, true, null
+        'email', email_id, owner_id, occurred_at, deal_id, true, null, updated_at, is_archived
     from {{ ref('stg_hubspot__emails') }}
-    where not is_archived and email_id not in (select loaded_id from {{ ref('quarantine_emails') }})
     union all
     select
-        'meeting', meeting_id, owner_id, occurred_at, deal_id, true, null
+        'meeting', meeting_id, owner_id, occurred_at, deal_id, true, null, updated_at, is_archived
     from {{ ref('stg_hubspot__meetings') }}
-    where not is_archived and meeting_id not in (select loaded_id from {{ ref('quarantine_meetings') }})
     union all
     select
-        'task', task_id, owner_id, occurred_at, deal_id, coalesce(is_completed, false), null
+        'task', task_id, owner_id, occurred_at, deal_id, coalesce(is_completed, false), null,
+        updated_at, is_archived
     from {{ ref('stg_hubspot__tasks') }}
-    where not is_archived and task_id not in (select loaded_id from {{ ref('quarantine_tasks') }})
+),
+
+quarantined as (
+    select 'call' as activity_type, loaded_id as activity_id from {{ ref('quarantine_calls') }}
+    union all
+    select 'email', loaded_id from {{ ref('quarantine_emails') }}
+    union all
+    select 'meeting', loaded_id from {{ ref('quarantine_meetings') }}
+    union all
+    select 'task', loaded_id from {{ ref('quarantine_tasks') }}
+),
+
+merged_deals as (
+    select merged_id, merged_into_id from {{ ref('int_merges_resolved') }} where object_type = 'deals'
+),
+
+-- The CRM's clock at the newest extraction: a modification time after it is not a real one.
+crm_clock as (
+    select max(crm_clock_at) as crm_clock_at from {{ ref('stg_hubspot__extractions') }}
+),
+
+valid as (
+    select a.*
+    from activities as a
+    left join quarantined as q on q.activity_type = a.activity_type and q.activity_id = a.activity_id
+    where not a.is_archived and q.activity_id is null
+    {% if restate_changes %}
+        and (
+            a.updated_at is null
+            or a.updated_at >= (select max(t.updated_at) from {{ this }} as t)
+            or a.deal_id in (select merged_id from merged_deals)
+            or not exists (
+                select 1 from {{ this }} as t
+                where t.activity_type = a.activity_type and t.activity_id = a.activity_id
+            )
+            {% if env_var('DBT_WINDOW_START', '') %}
+            or a.updated_at >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
+            {% endif %}
+        )
+    {% endif %}
 )
 
 select
-    activity_type || ':' || activity_id as activity_key,
-    activity_id,
-    activity_type,
-    owner_id,
-    occurred_at,
-    {{ reporting_month('occurred_at') }} as activity_month,
-    coalesce(m.merged_into_id, u.deal_id) as deal_id,
-    is_completed,
-    call_disposition_id,
+    v.activity_type || ':' || v.activity_id as activity_key,
+    v.activity_id,
+    v.activity_type,
+    v.owner_id,
+    v.occurred_at,
+    {{ reporting_month('v.occurred_at') }} as activity_month,
+    coalesce(m.merged_into_id, v.deal_id) as deal_id,
+    v.is_completed,
+    v.call_disposition_id,
     coalesce(
-        call_disposition_id in ({{ "'" ~ var('connected_call_dispositions') | join("', '") ~ "'" }}),
+        v.call_disposition_id in ({{ "'" ~ var('connected_call_dispositions') | join("', '") ~ "'" }}),
         false
-    ) as is_connected_call
-from unioned as u
-left join {{ ref('int_merges_resolved') }} as m
-    on m.object_type = 'deals' and m.merged_id = u.deal_id
+    ) as is_connected_call,
+    case when v.updated_at <= c.crm_clock_at then v.updated_at end as updated_at
+from valid as v
+cross join crm_clock as c
+left join merged_deals as m on m.merged_id = v.deal_id
