@@ -79,9 +79,9 @@ def test_dbt_unit_tests_pass(nightly_runs: NightlyRuns, tmp_path):
     assert "PASS=27" in done.stdout  # every unit test ran
 
 
-def test_not_null_columns_fails_naming_the_column(nightly_runs: NightlyRuns, tmp_path):
-    """Not-null checks are folded into one `not_null_<model>` test per model (a few hundred
-    fewer nodes in the nightly build); a null in any listed column still fails it."""
+def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_path):
+    """Not-null and unique checks are folded into one `columns_<model>` test per model (a few
+    hundred fewer nodes in the nightly build); a null or a repeated key still fails it."""
     project = PROJECT_ROOT / "dbt_project"
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(nightly_runs.warehouse, warehouse)
@@ -90,13 +90,14 @@ def test_not_null_columns_fails_naming_the_column(nightly_runs: NightlyRuns, tmp
         "update core.dim_teams set rep_count = null"
         " where team_id = (select min(team_id) from core.dim_teams)"
     )
+    con.execute("insert into core.dim_reps select * from core.dim_reps limit 2")
     con.close()
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             "test",
             "--select",
-            "test_name:not_null_columns,dim_teams",
+            "test_name:column_checks",
             "--store-failures",
             "--project-dir",
             str(project),
@@ -111,13 +112,19 @@ def test_not_null_columns_fails_naming_the_column(nightly_runs: NightlyRuns, tmp
         timeout=600,
     )
     assert done.returncode == 1, done.stdout[-3000:]
-    assert "FAIL 1 not_null_dim_teams" in done.stdout
+    assert "FAIL 1 columns_dim_teams" in done.stdout
+    assert "FAIL 1 columns_dim_reps" in done.stdout
+    assert "PASS columns_fct_deals" in done.stdout
     con = duckdb.connect(str(warehouse), read_only=True)
     (schema,) = con.execute(
-        "select table_schema from information_schema.tables where table_name = 'not_null_dim_teams'"
+        "select table_schema from information_schema.tables where table_name = 'columns_dim_teams'"
     ).fetchone()
-    failures = con.execute(
-        f"select column_name, null_rows from {schema}.not_null_dim_teams"
-    ).fetchall()
+    failures = {
+        table: con.execute(f"select * from {schema}.{table}").fetchall()
+        for table in ("columns_dim_teams", "columns_dim_reps")
+    }
     con.close()
-    assert failures == [("rep_count", 1)]
+    assert failures == {
+        "columns_dim_teams": [("not_null", "rep_count", 1)],
+        "columns_dim_reps": [("unique", "owner_id", 2)],
+    }

@@ -85,6 +85,7 @@ intervals as (
         ) as valid_to
     from history
     where property_name in ('dealstage', 'amount_in_home_currency', 'closedate', 'hubspot_owner_id')
+        and deal_id in (select deal_id from deals)  -- only the deals re-stated
 ),
 
 {% set props = {

@@ -1,0 +1,29 @@
+{#
+    A model's column checks in one test and one scan, instead of one `not_null` and one
+    `unique` test (and scan) per column: the nightly build runs a few hundred fewer nodes.
+    not_null: columns without nulls. unique: columns whose non-null values are distinct.
+    Fails with one row per failed check: check_name, column_name and failing_rows (rows
+    with nulls, or rows beyond the first of each repeated value).
+#}
+{% test column_checks(model, not_null=[], unique=[]) %}
+{%- set checks = [] %}
+{%- for column in not_null %}
+    {%- do checks.append(('not_null', column, 'count(*) filter (where ' ~ adapter.quote(column) ~ ' is null)')) %}
+{%- endfor %}
+{%- for column in unique %}
+    {%- do checks.append(('unique', column, 'count(' ~ adapter.quote(column) ~ ') - count(distinct ' ~ adapter.quote(column) ~ ')')) %}
+{%- endfor %}
+with counts as (
+    select
+    {%- for check_name, column, expression in checks %}
+        {{ expression }} as check_{{ loop.index }}{{ "," if not loop.last }}
+    {%- endfor %}
+    from {{ model }}
+)
+{%- for check_name, column, expression in checks %}
+select '{{ check_name }}' as check_name, '{{ column }}' as column_name, check_{{ loop.index }} as failing_rows
+from counts
+where check_{{ loop.index }} > 0
+{{ "union all" if not loop.last }}
+{%- endfor %}
+{% endtest %}
