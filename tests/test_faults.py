@@ -39,14 +39,36 @@ def test_limiter_never_exceeds_its_rate_and_uses_it_fully():
     limiter = RollingWindowLimiter(10, window=10.0, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(95):
-        limiter.acquire()
+        slot = limiter.acquire()
         starts.append(clock.now)
         clock.now += 0.01  # each request takes 10 ms
+        limiter.done(slot)
     for s in starts:
         assert sum(1 for t in starts if s <= t < s + 10.0) <= 10
     # 95 requests at 10 per 10 s need about 90 s: the limit is used, not wasted.
     assert starts[-1] <= 90.0 + 1.0
     assert 95 / (starts[-1] + 10.0) >= 0.9 * (10 / 10.0)
+
+
+def test_limiter_counts_a_request_until_its_answer():
+    """A request may reach the server any time before its answer (a busy client, a slow
+    connection): it holds its slot until answered, then for a whole window."""
+    clock = FakeClock()
+    limiter = RollingWindowLimiter(2, window=10.0, clock=clock, sleep=clock.sleep)
+    first, second = limiter.acquire(), limiter.acquire()
+    clock.now = 5.0
+    limiter.done(first)
+    clock.now = 30.0  # the first's window is over; the second is still in flight
+    limiter.acquire()
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.now >= 40.0 and second[0] == float("inf"):
+            limiter.done(second)  # answered at 40
+
+    limiter.sleep = sleep
+    limiter.acquire()  # both slots held: waits for the second's answer, then a window
+    assert clock.now >= 50.0
 
 
 def _raw_content(path) -> dict[str, set[tuple[str, str]]]:

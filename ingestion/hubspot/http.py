@@ -4,23 +4,25 @@ limit while using nearly all of it."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 from dlt.sources.helpers.requests import Client, Response, Session
 from requests.adapters import HTTPAdapter
 
 WINDOW_SECONDS = 10.0  # HubSpot limits requests per rolling 10 seconds
-# The server counts arrivals, the limiter counts starts: uneven latency could put one
-# request too many in the server's window, so the limiter's window is a little longer
-# (97.5% of the allowed rate).
-WINDOW_MARGIN_SECONDS = 0.25
 
 
 class RollingWindowLimiter:
-    """At most `max_requests` starts in any rolling window; callers block until allowed."""
+    """At most `max_requests` requests in any rolling window; callers block until allowed.
+
+    The server counts a request when it arrives, somewhere between its start and its
+    answer. Each request counts here from its start until `window` after its answer, so
+    however late a request reaches the server (a busy machine, a slow connection), no
+    window of arrivals can hold one too many: only the answer time is lost from the limit.
+    """
 
     def __init__(
         self,
@@ -33,32 +35,41 @@ class RollingWindowLimiter:
         self.window = window
         self.clock = clock
         self.sleep = sleep
-        self.starts: deque[float] = deque()
+        self.slots: list[list[float]] = []  # [answered at], inf while in flight
         self.lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self) -> list[float]:
+        """A slot for one request; pass it to `done` when the answer arrived."""
         while True:
             with self.lock:
                 now = self.clock()
-                while self.starts and now - self.starts[0] >= self.window:
-                    self.starts.popleft()
-                if len(self.starts) < self.max_requests:
-                    self.starts.append(now)
-                    return
-                wait = self.window - (now - self.starts[0])
+                self.slots = [s for s in self.slots if now - s[0] < self.window]
+                if len(self.slots) < self.max_requests:
+                    slot = [math.inf]
+                    self.slots.append(slot)
+                    return slot
+                answered = [s[0] for s in self.slots if s[0] != math.inf]
+                wait = min(answered) + self.window - now if answered else 0.01
             self.sleep(max(wait, 0.001))
+
+    def done(self, slot: list[float]) -> None:
+        with self.lock:
+            slot[0] = self.clock()
 
 
 class LimitedAdapter(HTTPAdapter):
-    """Every request actually sent (retries included) first takes a slot from the limiter."""
+    """Every request actually sent (retries included) holds a slot of the limiter."""
 
     def __init__(self, limiter: RollingWindowLimiter, **kwargs):
         self.limiter = limiter
         super().__init__(**kwargs)
 
     def send(self, request, **kwargs):
-        self.limiter.acquire()
-        return super().send(request, **kwargs)
+        slot = self.limiter.acquire()
+        try:
+            return super().send(request, **kwargs)
+        finally:
+            self.limiter.done(slot)
 
 
 def is_daily_limit(response: Response | None) -> bool:
@@ -86,7 +97,7 @@ def crm_session(max_requests_per_10s: int, timeout: float = 30.0, max_attempts: 
         raise_for_status=False,
     )
     session = client.session
-    limiter = RollingWindowLimiter(max_requests_per_10s, WINDOW_SECONDS + WINDOW_MARGIN_SECONDS)
+    limiter = RollingWindowLimiter(max_requests_per_10s, WINDOW_SECONDS)
     adapter = LimitedAdapter(limiter, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
