@@ -27,7 +27,8 @@
 -- One row per call, email, meeting and task. Activities credit their own owner.
 -- An activity of a deal merged into another belongs to the surviving deal: HubSpot moves
 -- the association but does not modify the activity, so raw still names the merged-away deal.
--- Incremental (the largest fact: rewriting it whole cost most of a next-day build): a run
+-- Incremental (the largest fact: rewriting its million rows was the slowest node of a
+-- next-day build): a run
 -- re-states the activities modified since the newest modification already here, those
 -- not here yet (new, or out of quarantine), those of merged-away deals, and, with
 -- DBT_WINDOW_START (a partition day or backfill range), those modified since it; the
