@@ -28,11 +28,10 @@
 -- An activity of a deal merged into another belongs to the surviving deal: HubSpot moves
 -- the association but does not modify the activity, so raw still names the merged-away deal.
 -- Incremental (the largest fact: rewriting its million rows was the slowest node of a
--- next-day build): a run
--- re-states the activities modified since the newest modification already here, those
--- not here yet (new, or out of quarantine), those of merged-away deals, and, with
--- DBT_WINDOW_START (a partition day or backfill range), those modified since it; the
--- post-hook removes activities deleted (archived) or quarantined since.
+-- next-day build): a run re-states the activities modified since the newest modification
+-- already here, those not here yet (new, or out of quarantine), those of merged-away
+-- deals, and, with DBT_WINDOW_START (a partition day or backfill range), those modified
+-- since it; the post-hook removes activities deleted (archived) or quarantined since.
 {#- A table built before fct_activities had updated_at is re-stated whole once. -#}
 {%- set restate_changes = is_incremental()
     and 'updated_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
