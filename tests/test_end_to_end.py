@@ -53,28 +53,32 @@ def test_second_run_on_unchanged_crm_changes_nothing(nightly_runs: NightlyRuns):
         con.close()
 
 
-def test_dbt_unit_tests_pass(nightly_runs: NightlyRuns, tmp_path):
-    """The SQL's unit tests (fixed inputs, expected rows). The nightly build leaves them out:
-    they check code, not data, so they run here, against the nightly warehouse's relations."""
+def dbt_test(warehouse: str | Path, target: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dbt test <args>` of the project against one warehouse file, output captured."""
     project = PROJECT_ROOT / "dbt_project"
-    done = subprocess.run(
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             "test",
-            "--select",
-            "test_type:unit",
+            *args,
             "--project-dir",
             str(project),
             "--profiles-dir",
             str(project),
             "--target-path",
-            str(tmp_path / "target"),
+            str(target),
         ],
-        env={**os.environ, "WAREHOUSE_PATH": nightly_runs.warehouse},
+        env={**os.environ, "WAREHOUSE_PATH": str(warehouse)},
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def test_dbt_unit_tests_pass(nightly_runs: NightlyRuns, tmp_path):
+    """The SQL's unit tests (fixed inputs, expected rows). The nightly build leaves them out:
+    they check code, not data, so they run here, against the nightly warehouse's relations."""
+    done = dbt_test(nightly_runs.warehouse, tmp_path / "target", "--select", "test_type:unit")
     assert done.returncode == 0, done.stdout[-3000:]
     assert "PASS=27" in done.stdout  # every unit test ran
 
@@ -82,7 +86,6 @@ def test_dbt_unit_tests_pass(nightly_runs: NightlyRuns, tmp_path):
 def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_path):
     """Not-null and unique checks are folded into one `columns_<model>` test per model (a few
     hundred fewer nodes in the nightly build); a null or a repeated key still fails it."""
-    project = PROJECT_ROOT / "dbt_project"
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(nightly_runs.warehouse, warehouse)
     con = duckdb.connect(str(warehouse))
@@ -92,24 +95,8 @@ def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_pat
     )
     con.execute("insert into core.dim_reps select * from core.dim_reps limit 2")
     con.close()
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "test",
-            "--select",
-            "test_name:column_checks",
-            "--store-failures",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(tmp_path / "target"),
-        ],
-        env={**os.environ, "WAREHOUSE_PATH": str(warehouse)},
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = dbt_test(
+        warehouse, tmp_path / "target", "--select", "test_name:column_checks", "--store-failures"
     )
     assert done.returncode == 1, done.stdout[-3000:]
     assert "FAIL 1 columns_dim_teams" in done.stdout

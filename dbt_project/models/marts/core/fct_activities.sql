@@ -4,24 +4,7 @@
         unique_key='activity_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        post_hook="
-            delete from {{ this }} where activity_key in (
-                select 'call:' || call_id from {{ ref('stg_hubspot__calls') }} where is_archived
-                union all
-                select 'email:' || email_id from {{ ref('stg_hubspot__emails') }} where is_archived
-                union all
-                select 'meeting:' || meeting_id from {{ ref('stg_hubspot__meetings') }} where is_archived
-                union all
-                select 'task:' || task_id from {{ ref('stg_hubspot__tasks') }} where is_archived
-                union all
-                select 'call:' || loaded_id from {{ ref('quarantine_calls') }}
-                union all
-                select 'email:' || loaded_id from {{ ref('quarantine_emails') }}
-                union all
-                select 'meeting:' || loaded_id from {{ ref('quarantine_meetings') }}
-                union all
-                select 'task:' || loaded_id from {{ ref('quarantine_tasks') }}
-            )",
+        post_hook="delete from {{ this }} where activity_key in ({{ excluded_activity_keys() }})",
     )
 }}
 -- One row per call, email, meeting and task. Activities credit their own owner.
@@ -56,13 +39,7 @@ with activities as (
 ),
 
 quarantined as (
-    select 'call' as activity_type, loaded_id as activity_id from {{ ref('quarantine_calls') }}
-    union all
-    select 'email', loaded_id from {{ ref('quarantine_emails') }}
-    union all
-    select 'meeting', loaded_id from {{ ref('quarantine_meetings') }}
-    union all
-    select 'task', loaded_id from {{ ref('quarantine_tasks') }}
+    {{ quarantined_activities() }}
 ),
 
 merged_deals as (
