@@ -15,6 +15,11 @@ from ingestion.settings import PROJECT_ROOT
 class _ProgressHandler(logging.Handler):
     """Prints step starts and ends and each raw table loaded (dbt prints its own lines)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # A run over several days materializes every raw table once per day: say it once.
+        self.loaded: set[str] = set()
+
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_meta", {}).get("dagster_event")
         if event is None:
@@ -25,7 +30,8 @@ class _ProgressHandler(logging.Handler):
             print(f"    step {event.step_key} done", flush=True)
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             key = event.asset_key.to_user_string()
-            if key.startswith("raw_hubspot/"):
+            if key.startswith("raw_hubspot/") and key not in self.loaded:
+                self.loaded.add(key)
                 print(f"      loaded {key}", flush=True)
         elif event.event_type_value == "STEP_FAILURE":
             print(f"    step {event.step_key} FAILED", flush=True)
