@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
 RAW_GROUP = "raw_hubspot"
+# Kinds are the icons the asset catalog shows: dbt's logo is red and reads as an error
+# beside every model, so models show what they are (SQL in DuckDB) instead.
+RAW_KINDS = {"dlt", "duckdb"}
+MODEL_KINDS = {"sql", "duckdb"}
 
 
 class HubSpotDltTranslator(DagsterDltTranslator):
@@ -24,6 +28,7 @@ class HubSpotDltTranslator(DagsterDltTranslator):
                 key=dg.AssetKey([RAW_GROUP, data.resource.name]),
                 group_name=RAW_GROUP,
                 deps=[],
+                kinds=RAW_KINDS,
             )
         )
 
@@ -36,6 +41,15 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
             settings=DagsterDbtTranslatorSettings(
                 enable_asset_checks=True, enable_duplicate_source_asset_keys=True
             )
+        )
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        return (
+            super()
+            .get_asset_spec(manifest, unique_id, project)
+            .replace_attributes(kinds=MODEL_KINDS)
         )
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
