@@ -10,6 +10,7 @@ import shutil
 import dagster as dg
 
 from ingestion.settings import PROJECT_ROOT
+from orchestration.lib.recovery import release_dead_runs
 
 
 class _ProgressHandler(logging.Handler):
@@ -53,6 +54,7 @@ def run_nightly_job(
     """Run the nightly job in this process for the days first_day..last_day (default: the
     last complete day; one day or a range, always one run); quiet prints progress lines
     instead of logs."""
+    release_dead_runs(instance)  # a killed run must not hold the duckdb pool slot forever
     from orchestration.definitions import defs
     from orchestration.lib.partitions import last_complete_day
 
