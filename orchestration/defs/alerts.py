@@ -1,9 +1,12 @@
 """Alerts: a failed nightly run (a failed step or a failed audit) is reported through a
-configurable hook: always one log line, and a JSON POST to ALERT_WEBHOOK_URL when set
-(Slack/Teams incoming webhooks accept the `text` field)."""
+configurable hook: always one line (in the sensor's tick log and on stderr, so `make dev`
+shows it), and a JSON POST to ALERT_WEBHOOK_URL when set (Slack/Teams incoming webhooks
+accept the `text` field). The run is tagged `crm_warehouse/alert` (`sent`, `logged` or
+`webhook failed`), so a run is alerted once even if the sensor sees it again."""
 
 import logging
 import os
+import sys
 
 import dagster as dg
 import httpx
@@ -11,7 +14,7 @@ import httpx
 from orchestration.defs.jobs import nightly_job
 from orchestration.lib.runs import step_failure_message
 
-log = logging.getLogger("crm_warehouse.alerts")
+ALERT_TAG = "crm_warehouse/alert"
 
 
 def failure_summary(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict:
@@ -48,16 +51,25 @@ def alert_text(summary: dict) -> str:
     return " | ".join(parts)
 
 
-def send_alert(summary: dict, webhook_url: str | None) -> None:
+def _say(line: str, log: logging.Logger | None) -> None:
+    if log is not None:
+        log.error(line)
+    print(line, file=sys.stderr, flush=True)
+
+
+def send_alert(summary: dict, webhook_url: str | None, log: logging.Logger | None = None) -> str:
+    """Logs the alert line, posts it when webhook_url is set; returns the outcome for the tag."""
     text = alert_text(summary)
-    log.error(text)
+    _say(text, log)
     if not webhook_url:
-        return
+        return "logged"
     try:
         httpx.post(webhook_url, json={"text": text, **summary}, timeout=10).raise_for_status()
     except httpx.HTTPError as exc:
         # The URL may hold a secret: name only the failure, never the address.
-        log.error("alert webhook failed: %s", type(exc).__name__)
+        _say(f"alert webhook failed: {type(exc).__name__}", log)
+        return "webhook failed"
+    return "sent"
 
 
 @dg.run_failure_sensor(
@@ -68,8 +80,12 @@ def send_alert(summary: dict, webhook_url: str | None) -> None:
     "ALERT_WEBHOOK_URL (and logs them).",
 )
 def nightly_failure_alert(context: dg.RunFailureSensorContext) -> None:
-    summary = failure_summary(context.instance, context.dagster_run)
-    send_alert(summary, os.environ.get("ALERT_WEBHOOK_URL"))
+    run = context.instance.get_run_by_id(context.dagster_run.run_id) or context.dagster_run
+    if ALERT_TAG in run.tags:
+        return
+    summary = failure_summary(context.instance, run)
+    outcome = send_alert(summary, os.environ.get("ALERT_WEBHOOK_URL"), context.log)
+    context.instance.add_run_tags(run.run_id, {ALERT_TAG: outcome})
 
 
 defs = dg.Definitions(sensors=[nightly_failure_alert])
