@@ -899,7 +899,10 @@ class Bench:
         say("one simulated day later: POST /_sandbox/clock {advance_days: 1}")
         with Progress("    regenerate the organisation a day later", ticker=True):
             resp = httpx.post(
-                f"{sb.base_url}/_sandbox/clock", json={"advance_days": 1}, timeout=3600
+                f"{sb.base_url}/_sandbox/clock",
+                json={"advance_days": 1},
+                headers={"Authorization": f"Bearer {sb.token}"},
+                timeout=3600,
             )
         resp.raise_for_status()
         say(f"incremental nightly run (CRM clock now {resp.json().get('now')})")
@@ -955,7 +958,9 @@ class Bench:
             halt = threading.Event()
 
             def poll(bar: Progress) -> None:
-                with httpx.Client(timeout=10) as client:
+                with httpx.Client(
+                    timeout=10, headers={"Authorization": f"Bearer {sb.token}"}
+                ) as client:
                     while not halt.is_set():
                         stats = client.get(stats_url).json()
                         samples.append(
@@ -975,7 +980,7 @@ class Bench:
                 finally:
                     halt.set()
                     poller.join()
-            final = httpx.get(stats_url).json()
+            final = httpx.get(stats_url, headers={"Authorization": f"Bearer {sb.token}"}).json()
         self._utilisation(samples, final)
 
     def _utilisation(self, samples: list[tuple[float, int, int]], final: dict) -> None:

@@ -45,7 +45,12 @@ def test_a_7_day_backfill_equals_7_nightly_runs(tmp_path, monkeypatch):
         _run(instance, FIRST_NIGHT)
         shutil.copytree(nightly, backfilled)
         for day in days:
-            httpx.post(f"{sb.base_url}/_sandbox/clock", json={"advance_days": 1}, timeout=120)
+            httpx.post(
+                f"{sb.base_url}/_sandbox/clock",
+                json={"advance_days": 1},
+                headers={"Authorization": f"Bearer {sb.token}"},
+                timeout=120,
+            ).raise_for_status()
             _run(instance, day)
     one_by_one = snapshot(str(nightly / "warehouse.duckdb"))
 

@@ -119,7 +119,9 @@ def test_raw_load_under_faults_equals_the_fault_free_load(scenario, clean_raw, t
     extra = ("--faults", SCENARIOS[scenario])
     with sandbox_process("small", SEED, extra_args=extra) as sb:
         _extract(sb.base_url, sb.token, tmp_path / "raw.duckdb", timeout=1.0)
-        stats = httpx.get(f"{sb.base_url}/_sandbox/faults").json()
+        stats = httpx.get(
+            f"{sb.base_url}/_sandbox/faults", headers={"Authorization": f"Bearer {sb.token}"}
+        ).json()
     assert stats[EXPECTED_FAULT[scenario]] > 0, stats
     assert _raw_content(tmp_path / "raw.duckdb") == clean_raw
 

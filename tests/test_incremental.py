@@ -70,7 +70,12 @@ def test_a_night_after_one_day_reads_only_the_changes(tmp_path, monkeypatch):
         instance = dg.DagsterInstance.ephemeral()
         first = run_nightly_job(instance)
         assert first.success, first_failure(first)
-        moved = httpx.post(f"{sb.base_url}/_sandbox/clock", json={"advance_days": 1}, timeout=120)
+        moved = httpx.post(
+            f"{sb.base_url}/_sandbox/clock",
+            json={"advance_days": 1},
+            headers={"Authorization": f"Bearer {sb.token}"},
+            timeout=120,
+        )
         assert moved.json()["now"] == iso(day1.now)
         second = run_nightly_job(instance)
         assert second.success, first_failure(second)

@@ -1,6 +1,8 @@
 """Serve the CRM sandbox: `python -m ingestion.sandbox --preset small --port 8765`.
 
-The bearer token is read from SANDBOX_TOKEN (default `sandbox-token`), never from argv.
+`--port 0` picks a free port (the URL printed tells which). The bearer token is read from
+SANDBOX_TOKEN (default `sandbox-token`), never from argv; every endpoint but
+`/_sandbox/health` needs it, the control endpoints below too.
 `--bad-records deal_unknown_stage,all-accepted --bad-records-seed 7` serves bad records
 too (ingestion/sandbox/bad_records.py lists the kinds and shortcuts).
 `--custom-properties`, `--archive-share 0.02` (deleted records) and `--merge-share 0.02`
@@ -8,13 +10,20 @@ too (ingestion/sandbox/bad_records.py lists the kinds and shortcuts).
 
 The clock: `--days-later 3` starts three days after the default clock;
 `POST /_sandbox/clock {"advance_days": 1}` moves it on while serving (new deals, stage
-moves, closes, edits, owner changes and activities of the day in between appear).
+moves, closes, edits, owner changes and activities of the day in between appear):
+
+    curl -X POST -H "Authorization: Bearer $SANDBOX_TOKEN" \\
+        -d '{"advance_days": 1}' http://127.0.0.1:8765/_sandbox/clock
+
+`python -m ingestion.sandbox.background start` keeps one running in the background.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import sys
 
 import uvicorn
@@ -39,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timezone", default=PORTAL_TIMEZONE, help="the CRM portal's time zone")
     parser.add_argument("--home-currency", default=HOME_CURRENCY, help="the CRM's home currency")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument(
         "--bad-records",
         default="",
@@ -109,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         return org
 
     bad_seed = args.seed if args.bad_records_seed is None else args.bad_records_seed
+    # Bound before the organisation is generated (seconds): a taken port fails at once.
+    try:
+        sock = listening_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"error: {port_message(args.host, args.port, exc)}", file=sys.stderr)
+        return 2
     try:
         org = org_at(args.days_later)
     except ValueError as exc:
@@ -123,16 +138,43 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     token = os.environ.get("SANDBOX_TOKEN", "sandbox-token")
     app = create_app(org, token, faults, org_at=org_at, search_cap=args.search_cap)
-    print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{args.port}")
-    uvicorn.run(
+    port = sock.getsockname()[1]
+    print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{port}", flush=True)
+    config = uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
         log_level="warning",
         access_log=False,
         date_header=False,  # the sandbox sends its own clock
     )
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (0: a free port), as uvicorn would bind it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def port_message(host: str, port: int, exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return (
+            f"not allowed to listen on port {port}: choose a port above 1023 with --port N, "
+            "or --port 0 to pick a free one"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is taken (another sandbox?): choose another with "
+            "--port N, or --port 0 to pick a free one"
+        )
+    return f"cannot listen on {host}:{port} ({exc.strerror}): check --host and --port"
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@
 - outage=N: the first N requests answer 503 (an API down for a while, then back).
 
 Only /crm/ paths are affected. Decisions come from random.Random(seed) in request order.
-GET /_sandbox/faults tells what was injected so far.
+GET /_sandbox/faults (with the API's bearer token) tells what was injected so far.
 """
 
 from __future__ import annotations
@@ -107,17 +107,6 @@ class FaultInjector:
             return "ok"
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"] == "/_sandbox/faults":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            return await send(
-                {"type": "http.response.body", "body": json.dumps(self.stats).encode()}
-            )
         if scope["type"] != "http" or not scope["path"].startswith("/crm/"):
             return await self.app(scope, receive, send)
         decision = self._decide()

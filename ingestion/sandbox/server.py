@@ -83,6 +83,20 @@ SEARCH_RESULT_CAP = 10_000
 INDEXED_PROPERTIES = ("hs_lastmodifieddate", "lastmodifieddate")
 SEARCHES_KEPT = 8  # queries whose results are kept for their next pages, per object type
 NUMBER_PROPERTIES = {"amount", "amount_in_home_currency", "hs_target_amount", "hs_call_duration"}
+SEARCH_OPERATORS = (
+    "EQ",
+    "NEQ",
+    "LT",
+    "LTE",
+    "GT",
+    "GTE",
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+)
+SCALAR = (str, int, float)  # a filter value: JSON string, number or boolean (bool is an int)
 
 
 def _json(payload: object, status: int = 200, headers: dict | None = None) -> Response:
@@ -98,6 +112,129 @@ def hubspot_error(status: int, message: str, category: str, **extra) -> Response
         **extra,
     }
     return _json(body, status)
+
+
+class BadRequest(Exception):
+    """A malformed parameter or body: HubSpot answers 400 VALIDATION_ERROR, never a 500."""
+
+
+def _int_param(request: Request, name: str, default: int, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise BadRequest(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name, "false")
+    if raw.lower() not in ("true", "false"):
+        raise BadRequest(f"{name} must be true or false, got {raw!r}")
+    return raw.lower() == "true"
+
+
+async def _json_object(request: Request) -> dict:
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError:
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def _int_field(body: dict, name: str, default: int, minimum: int) -> int:
+    """An integer body field, sent as a JSON number or a numeric string (HubSpot's `after`)."""
+    raw = body.get(name)
+    if raw is None:
+        return default
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise BadRequest(f"{name} must be an integer, got {orjson.dumps(raw).decode()}")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise BadRequest(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _names_field(body: dict, name: str) -> list[str] | None:
+    """A list of property names in a body (None or [] when not given)."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"{name} must be a list of property names")
+    return value
+
+
+def _input_ids(body: dict) -> list[str]:
+    """The ids of a batch body's `inputs`: [{"id": "123"}, ...]."""
+    inputs = body.get("inputs")
+    if inputs is None:
+        return []
+    if not isinstance(inputs, list):
+        raise BadRequest('inputs must be a list of {"id": ...} objects')
+    ids = []
+    for item in inputs:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
+            raise BadRequest('inputs must be a list of {"id": ...} objects')
+        ids.append(str(item["id"]))
+    return ids
+
+
+def _search_query(body: dict) -> tuple[list[dict], list]:
+    """filterGroups and sorts of a search body, checked."""
+    groups = body.get("filterGroups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise BadRequest('filterGroups must be a list of {"filters": [...]} objects')
+    for group in groups:
+        filters = group.get("filters", [])
+        if not isinstance(filters, list):
+            raise BadRequest("filters must be a list of filter objects")
+        for f in filters:
+            _check_filter(f)
+    sorts = body.get("sorts") or []
+    if not isinstance(sorts, list):
+        raise BadRequest("sorts must be a list")
+    for sort in sorts:
+        if isinstance(sort, str):
+            continue
+        if (
+            not isinstance(sort, dict)
+            or not isinstance(sort.get("propertyName"), str)
+            or sort.get("direction", "ASCENDING") not in ("ASCENDING", "DESCENDING")
+        ):
+            raise BadRequest(
+                'a sort must be a property name or {"propertyName": ..., "direction": '
+                '"ASCENDING" or "DESCENDING"}'
+            )
+    return groups, sorts
+
+
+def _check_filter(f: object) -> None:
+    if not isinstance(f, dict) or not isinstance(f.get("propertyName"), str):
+        raise BadRequest('a filter must be an object with a "propertyName"')
+    op = f.get("operator", "EQ")
+    if op not in SEARCH_OPERATORS:
+        raise BadRequest(
+            f"unknown filter operator {op!r}: use one of {', '.join(SEARCH_OPERATORS)}"
+        )
+    if op in ("IN", "NOT_IN"):
+        values = f.get("values")
+        if not isinstance(values, list) or not all(isinstance(v, SCALAR) for v in values):
+            raise BadRequest(f"operator {op} needs a list of values")
+    elif op == "BETWEEN":
+        if not isinstance(f.get("value"), SCALAR) or not isinstance(f.get("highValue"), SCALAR):
+            raise BadRequest("operator BETWEEN needs a value and a highValue")
+    elif op not in ("HAS_PROPERTY", "NOT_HAS_PROPERTY") and not isinstance(f.get("value"), SCALAR):
+        raise BadRequest(f"operator {op} needs a value")
 
 
 def _csv(request: Request, name: str) -> list[str]:
@@ -196,11 +333,9 @@ class Store:
             positions.update(odd)
         return [self.records[i] for i in sorted(positions)] if groups else self.records
 
-    def page_from(
-        self, after: str | None, archived: bool, limit: int
-    ) -> tuple[list[Record], str | None]:
+    def page_from(self, after: int, archived: bool, limit: int) -> tuple[list[Record], str | None]:
         """Up to limit records from the cursor on, and the cursor of the next page if any."""
-        start = bisect.bisect_left(self.ids, int(after)) if after else 0
+        start = bisect.bisect_left(self.ids, after)
         out: list[Record] = []
         for i in range(start, len(self.records)):
             rec = self.records[i]
@@ -300,24 +435,22 @@ class Sandbox:
         """GET: the CRM clock. POST {"advance_days": n}: the same organisation n days
         later (generated in a worker thread; requests keep being served meanwhile)."""
         if request.method == "POST":
-            try:
-                days = float(orjson.loads(await request.body() or b"{}").get("advance_days", 1))
-            except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
-                return _json({"message": 'body must be {"advance_days": <number>}'}, 400)
+            days = (await _json_object(request)).get("advance_days", 1)
+            if isinstance(days, bool) or not isinstance(days, int | float):
+                raise BadRequest('the body must be {"advance_days": <number>}')
             if self.org_at is None:
-                return _json({"message": "this sandbox cannot move its clock"}, 400)
+                raise BadRequest("this sandbox cannot move its clock")
             try:
                 org = await asyncio.to_thread(self.org_at, self.org.days_later + days)
             except ValueError as exc:
-                return _json({"message": str(exc)}, 400)
+                raise BadRequest(str(exc)) from None
             self.use(org)
         return _json({"now": iso(self.org.now), "days_later": self.org.days_later})
 
     async def owners(self, request: Request) -> Response:
-        limit = min(int(request.query_params.get("limit", 100)), 500)
-        after = int(request.query_params.get("after", 0))
-        archived = request.query_params.get("archived", "false").lower() == "true"
-        reps = [] if archived else self.org.reps
+        limit = min(_int_param(request, "limit", 100, minimum=1), 500)
+        after = _int_param(request, "after", 0, minimum=0)
+        reps = [] if _bool_param(request, "archived") else self.org.reps
         page = reps[after : after + limit]
         created = iso(self.org.start)
         results = [
@@ -401,17 +534,11 @@ class Sandbox:
         return _json({"results": results})
 
     async def list_objects(self, request: Request, object_type: str, store: Store) -> Response:
-        q = request.query_params
         with_history = _csv(request, "propertiesWithHistory")
         max_page = MAX_PAGE_WITH_HISTORY if with_history else MAX_PAGE
-        try:
-            limit = max(1, min(int(q.get("limit", 10)), max_page))
-            after = q.get("after")
-            if after is not None:
-                int(after)
-        except ValueError:
-            return hubspot_error(400, "limit and after must be integers", "VALIDATION_ERROR")
-        archived = q.get("archived", "false").lower() == "true"
+        limit = min(_int_param(request, "limit", 10, minimum=1), max_page)
+        after = _int_param(request, "after", 0, minimum=0)
+        archived = _bool_param(request, "archived")
         properties = _csv(request, "properties") or None
         associations = _csv(request, "associations") or None
         page, nxt = store.page_from(after, archived, limit)
@@ -443,20 +570,18 @@ class Sandbox:
         )
 
     async def batch_read(self, request: Request, object_type: str, store: Store) -> Response:
-        try:
-            body = orjson.loads(await request.body() or b"{}")
-            inputs = [str(i["id"]) for i in body.get("inputs") or []]
-        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
-            return hubspot_error(400, "Invalid batch request body", "VALIDATION_ERROR")
-        with_history = body.get("propertiesWithHistory") or None
+        body = await _json_object(request)
+        inputs = _input_ids(body)
+        properties = _names_field(body, "properties") or None
+        with_history = _names_field(body, "propertiesWithHistory") or None
         cap = MAX_PAGE_WITH_HISTORY if with_history else MAX_PAGE
         if len(inputs) > cap:
             return hubspot_error(400, f"Batch input cannot exceed {cap} inputs", "VALIDATION_ERROR")
         started = iso(datetime.now(UTC))
         records = self.org.objects[object_type]
-        archived = request.query_params.get("archived", "false").lower() == "true"
+        archived = _bool_param(request, "archived")
         results = [
-            self.serialize(object_type, records[i], body.get("properties") or None, with_history)
+            self.serialize(object_type, records[i], properties, with_history)
             for i in inputs
             if i in records and records[i].archived == archived
         ]
@@ -470,12 +595,11 @@ class Sandbox:
         )
 
     async def search(self, request: Request, object_type: str, store: Store) -> Response:
-        try:
-            body = orjson.loads(await request.body() or b"{}")
-            limit = max(1, min(int(body.get("limit", 10)), MAX_SEARCH_PAGE))
-            after = int(body.get("after") or 0)
-        except (orjson.JSONDecodeError, ValueError, TypeError):
-            return hubspot_error(400, "Invalid search request body", "VALIDATION_ERROR")
+        body = await _json_object(request)
+        limit = min(_int_field(body, "limit", 10, minimum=1), MAX_SEARCH_PAGE)
+        after = _int_field(body, "after", 0, minimum=0)
+        groups, sorts = _search_query(body)
+        props = _names_field(body, "properties") or None
         if after + limit > self.search_cap:
             return hubspot_error(
                 400,
@@ -484,14 +608,8 @@ class Sandbox:
                 subCategory="SearchInvalidPagingError",
                 context={"after": [str(after)]},
             )
-        groups = body.get("filterGroups") or []
-        sorts = body.get("sorts") or []
-        try:
-            matches = store.search(groups, sorts)
-        except (KeyError, TypeError, AttributeError):
-            return hubspot_error(400, "Invalid search request body", "VALIDATION_ERROR")
+        matches = store.search(groups, sorts)
         page = matches[after : after + limit]
-        props = body.get("properties") or None
         out: dict = {
             "total": len(matches),
             "results": [self.serialize(object_type, r, props) for r in page],
@@ -505,15 +623,12 @@ class Sandbox:
         from_type, to_type = request.path_params["from_type"], request.path_params["to_type"]
         if from_type not in self.stores:
             return self.unknown_type(from_type)
-        try:
-            inputs = orjson.loads(await request.body() or b"{}").get("inputs") or []
-        except (orjson.JSONDecodeError, AttributeError):
-            return hubspot_error(400, "Invalid batch request body", "VALIDATION_ERROR")
+        inputs = _input_ids(await _json_object(request))
         records = self.org.objects[from_type]
         kind = f"{SINGULAR[from_type]}_to_{SINGULAR.get(to_type, to_type)}"
         results = []
-        for item in inputs:
-            rec = records.get(str(item.get("id")))
+        for input_id in inputs:
+            rec = records.get(input_id)
             ids = rec.associations.get(to_type) if rec else None
             if ids:
                 results.append(
@@ -620,14 +735,22 @@ def create_app(
 ) -> Starlette:
     """org_at(days_later) builds the organisation at a later clock (POST /_sandbox/clock)."""
     sb = Sandbox(org, token, org_at, search_cap)
+    injector: FaultInjector | None = None
 
     def authed(handler):
         async def endpoint(request: Request) -> Response:
             if not sb.authorized(request):
                 return sb.unauthorized()
-            return await handler(request)
+            try:
+                return await handler(request)
+            except BadRequest as exc:
+                return hubspot_error(400, str(exc), "VALIDATION_ERROR")
 
         return endpoint
+
+    async def fault_stats(request: Request) -> Response:
+        """What the fault injector did so far (GET /_sandbox/faults)."""
+        return _json(injector.stats if injector else {})
 
     def typed(handler):
         """Authenticated endpoint on /objects/{object_type}: resolves the record store."""
@@ -643,7 +766,7 @@ def create_app(
     objects = "/crm/v3/objects/{object_type}"
     routes = [
         Route("/_sandbox/health", sb.health),
-        Route("/_sandbox/clock", sb.clock, methods=["GET", "POST"]),
+        Route("/_sandbox/clock", authed(sb.clock), methods=["GET", "POST"]),
         Route("/crm/v3/owners", authed(sb.owners)),
         Route("/crm/v3/owners/", authed(sb.owners)),
         Route("/crm/v3/pipelines/{object_type}", authed(sb.pipelines)),
@@ -658,9 +781,11 @@ def create_app(
             methods=["POST"],
         ),
     ]
+    if faults is not None:
+        routes.append(Route("/_sandbox/faults", authed(fault_stats)))
     app = Starlette(routes=routes)
     if faults is not None:
-        app = FaultInjector(app, faults)
+        app = injector = FaultInjector(app, faults)
     return CrmClock(app, lambda: sb.org.now)
 
 
