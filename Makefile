@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 
-.PHONY: setup demo test dev backfill lint format bench docs clean
+.PHONY: setup demo test dev backfill lint format bench docs clean sandbox sandbox-stop
 
 setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -47,6 +47,14 @@ dev: setup
 # Re-extract the CRM changes of FROM..TO (reporting time zone) and rebuild, as one run.
 backfill: setup
 	@$(BIN)/python -m orchestration.backfill --from "$(FROM)" --to "$(TO)"
+
+# The demo's CRM sandbox kept running in the background; data/sandbox.env points the
+# pipeline at it (e.g. for `make backfill` after `make demo`).
+sandbox: setup
+	@$(BIN)/python -m ingestion.sandbox.background start
+
+sandbox-stop: setup
+	@$(BIN)/python -m ingestion.sandbox.background stop
 
 lint: setup
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -245,7 +245,7 @@ def test_port_0_picks_a_free_port_and_prints_it():
         url = line.split(" on ", 1)[1].strip()
         assert int(url.rsplit(":", 1)[1]) > 0
         deadline = time.monotonic() + 30
-        while True:  # printed just before the server starts listening
+        while True:  # printed just before the server starts answering
             try:
                 resp = httpx.get(f"{url}/crm/v3/owners", headers={"Authorization": "Bearer t0"})
                 break

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import errno
 import os
-import socket
 import sys
 
 import uvicorn
@@ -38,6 +37,7 @@ from ingestion.sandbox.generator import (
     Organisation,
     unknown_preset_message,
 )
+from ingestion.sandbox.runner import listening_socket
 from ingestion.sandbox.server import SEARCH_RESULT_CAP, create_app
 
 
@@ -148,19 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to host:port (0: a free port), as uvicorn would bind it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def port_message(host: str, port: int, exc: OSError) -> str:
