@@ -104,7 +104,7 @@ MALFORMED: list[tuple[str, str, dict, object]] = [
             {"inputs": [1]},
             {"inputs": ["1"]},
             {"inputs": 5},
-            {"inputs": [{"id": None}]},
+            {"inputs": [{"id": 1.5}]},
         )
     ],
     ("POST", "/crm/v4/associations/unicorns/contacts/batch/read", {}, {"inputs": []}),
@@ -169,6 +169,7 @@ def test_well_formed_edge_values_still_answer(sandbox):
         ("POST", BATCH, {}, {"inputs": [{"id": 1}], "properties": ["amount"]}),
         ("POST", ASSOCIATIONS, {}, {"inputs": [{"id": 1}, {"id": "2"}]}),
         ("POST", ASSOCIATIONS, {}, None),
+        ("POST", BATCH, {}, {"inputs": [{"id": None}]}),  # a bad record's missing id
     ]
     for method, path, params, body in ok:
         resp = _send(sandbox, method, path, params, body)

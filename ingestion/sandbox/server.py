@@ -175,7 +175,10 @@ def _names_field(body: dict, name: str) -> list[str] | None:
 
 
 def _input_ids(body: dict) -> list[str]:
-    """The ids of a batch body's `inputs`: [{"id": "123"}, ...]."""
+    """The ids of a batch body's `inputs`: [{"id": "123"}, ...].
+
+    A null id matches nothing: a connector passes on the id of a bad record the sandbox
+    serves without one (bad_records.py), and its run must not fail on that request."""
     inputs = body.get("inputs")
     if inputs is None:
         return []
@@ -183,7 +186,7 @@ def _input_ids(body: dict) -> list[str]:
         raise BadRequest('inputs must be a list of {"id": ...} objects')
     ids = []
     for item in inputs:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
+        if not isinstance(item, dict) or not isinstance(item.get("id", []), str | int | None):
             raise BadRequest('inputs must be a list of {"id": ...} objects')
         ids.append(str(item["id"]))
     return ids
