@@ -194,7 +194,7 @@ def _input_ids(body: dict) -> list[str]:
 
 def _search_query(body: dict) -> tuple[list[dict], list]:
     """filterGroups and sorts of a search body, checked."""
-    groups = body.get("filterGroups") or []
+    groups = body.get("filterGroups", [])
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         raise BadRequest('filterGroups must be a list of {"filters": [...]} objects')
     for group in groups:
@@ -203,7 +203,7 @@ def _search_query(body: dict) -> tuple[list[dict], list]:
             raise BadRequest("filters must be a list of filter objects")
         for f in filters:
             _check_filter(f)
-    sorts = body.get("sorts") or []
+    sorts = body.get("sorts", [])
     if not isinstance(sorts, list):
         raise BadRequest("sorts must be a list")
     for sort in sorts:
