@@ -217,7 +217,7 @@ def build_serving(path: Path, tables: dict[str, list[tuple]], version: int = 1) 
 def published(pg: PgServer, schema: str) -> dict[str, list[tuple]]:
     tables = pg.query(
         "select table_name from information_schema.tables where table_schema = %s "
-        "and table_name not like '\\_dlt%%' order by 1",
+        "and table_name <> 'publication' order by 1",
         (schema,),
     )
     return {t: sorted(pg.query(f'select * from "{schema}"."{t}"'), key=repr) for (t,) in tables}
@@ -323,7 +323,8 @@ def test_read_only_role_can_select_but_not_write(pg, tmp_path):
                 f"insert into crm_ro.{MART} (rep_id) values ('x')",
                 "delete from crm_ro.dim_reps",
                 "create table crm_ro.mine (x int)",
-                "select * from crm_ro._dlt_loads",
+                "select * from crm_ro_staging._dlt_loads",
+                f"select * from crm_ro_staging.{MART}",
             ):
                 with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                     cur.execute(statement)
@@ -358,7 +359,10 @@ def test_a_failed_publish_leaves_the_published_data_intact(pg, tmp_path):
     con = duckdb.connect(str(changed))
     con.execute(f"create schema marts; create table marts.{MART} as select 'x' as deals_won")
     con.close()
-    with pytest.raises(PublishError, match=f"{MART} keeps its previously published rows"):
+    with pytest.raises(
+        PublishError,
+        match=f"deals_won of crm_fail.{MART} .* every table keeps its previous publish",
+    ):
         publish_to_postgres(changed, pg.dsn(), "crm_fail", None)
 
     assert published(pg, "crm_fail") == before == expected(FIRST)
