@@ -16,7 +16,7 @@ from datetime import date
 import dagster as dg
 
 from ingestion.settings import ConfigError, load_settings
-from orchestration.lib.partitions import DAILY, last_complete_day
+from orchestration.lib.partitions import DAILY, last_complete_crm_day
 from orchestration.lib.runs import first_failure, project_instance, run_nightly_job
 
 IN_PROGRESS = [
@@ -27,18 +27,19 @@ IN_PROGRESS = [
 ]
 
 
-def check_range(first: str, last: str) -> str | None:
-    """Why the range cannot be backfilled, or None."""
+def check_range(first: str, last: str, newest_day: str | None = None) -> str | None:
+    """Why the range cannot be backfilled, or None. newest_day: the last complete day by
+    the CRM's clock (default: asked from the CRM)."""
     try:
         start, end = date.fromisoformat(first), date.fromisoformat(last)
     except ValueError:
         return f"FROM={first} TO={last}: use dates as YYYY-MM-DD"
-    newest = date.fromisoformat(last_complete_day())
+    newest = date.fromisoformat(newest_day or last_complete_crm_day())
     oldest = DAILY.start.date()
     if start > end:
         return f"FROM={first} is after TO={last}"
     if end > newest:
-        return f"TO={last} is not a complete day yet: the newest is {newest}"
+        return f"TO={last} is not a complete day yet by the CRM's clock: the newest is {newest}"
     if start < oldest:
         return f"FROM={first} is before the first day ({oldest}; HISTORY_START_DATE)"
     return None
@@ -56,14 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
     args = parser.parse_args(argv)
-    problem = check_range(args.first, args.last)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problem = check_range(args.first, args.last)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     instance = project_instance()
     busy = running_nightly(instance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -154,3 +155,55 @@ def audit_and_publish_job() -> dg.JobDefinition:
 
 def auth(sandbox: RunningSandbox) -> dict[str, str]:
     return {"Authorization": f"Bearer {sandbox.token}"}
+
+
+# --- test tiers and the closing summary --------------------------------------------------
+
+PIPELINE_FIXTURES = {"nightly_runs", "crm_env"}
+PIPELINE_CALLS = ("run_nightly_job(", "sandbox_process(", "execute_in_process(")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pipeline: runs the pipeline or starts its own sandbox (skipped by test-fast)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test-fast` (-m 'not pipeline') leaves out every test that runs the pipeline:
+    the ones using the pipeline fixtures, and those of modules that run it themselves."""
+    sources: dict[Path, str] = {}
+    for item in items:
+        path = Path(item.fspath)
+        if path not in sources:
+            sources[path] = path.read_text()
+        runs_itself = any(call in sources[path] for call in PIPELINE_CALLS)
+        if runs_itself or PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pipeline)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """One line at the very end naming the test groups that were skipped for a missing
+    system package, and the command that installs them (a skip is easy to miss)."""
+    groups: dict[str, int] = {}
+    packages: list[str] = []
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        install = re.search(
+            r"apt-get install (?:-y )?(?:--no-install-recommends )?([\w.-]+)", reason
+        )
+        if install is None:
+            continue
+        module = Path(report.location[0]).stem
+        groups[module] = groups.get(module, 0) + 1
+        if install.group(1) not in packages:
+            packages.append(install.group(1))
+    if groups:
+        counts = ", ".join(f"{module} ({n})" for module, n in sorted(groups.items()))
+        terminalreporter.write_line(
+            f"SKIPPED for missing system packages: {counts}; install them with: "
+            f"sudo apt-get install -y --no-install-recommends {' '.join(packages)}",
+            yellow=True,
+            bold=True,
+        )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pytest
 
 from orchestration.definitions import defs
 
@@ -71,14 +72,27 @@ def test_workspace_validates_with_the_dagster_cli():
     assert "passed validation" in proc.stderr + proc.stdout
 
 
-def test_nightly_schedule_targets_the_last_complete_day():
+@pytest.mark.parametrize(
+    ("crm_clock", "expected"),
+    [
+        # The CRM cannot be asked: the machine's clock (the tick's time) decides.
+        (None, "2026-12-01"),
+        # The CRM's clock decides: the sandbox's stands at 15 Oct 12:00 UTC (16:00 in Baku).
+        (datetime(2026, 10, 15, 12, 0, tzinfo=UTC), "2026-10-14"),
+    ],
+)
+def test_nightly_schedule_targets_the_crms_last_complete_day(monkeypatch, crm_clock, expected):
+    from orchestration.defs import jobs
+
+    monkeypatch.setattr(jobs, "crm_clock", lambda: crm_clock)
     schedule = defs.resolve_schedule_def("nightly_warehouse_schedule")
-    at = datetime(2026, 3, 10, 2, 0, tzinfo=ZoneInfo("Asia/Baku"))
+    at = datetime(2026, 12, 2, 2, 0, tzinfo=ZoneInfo("Asia/Baku"))
     context = dg.build_schedule_context(
         scheduled_execution_time=at, repository_def=defs.get_repository_def()
     )
     [request] = schedule.evaluate_tick(context).run_requests
-    assert request.partition_key == "2026-03-09"
+    assert request.partition_key == expected
+    assert request.run_key == expected
 
 
 def test_dbt_resource_skips_the_version_subprocess_and_the_adapter():

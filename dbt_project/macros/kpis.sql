@@ -1,4 +1,4 @@
-{#- The KPI layer, one definition for every grain (METRICS.md).
+{#- The KPI layer, one definition for every grain (docs/METRICS.md).
 
     month_totals(grain): counts, sums and medians per <grain> x reporting month, where
     grain is 'rep' (owner_id), 'team' (team_id of the rep's primary team) or 'company'.

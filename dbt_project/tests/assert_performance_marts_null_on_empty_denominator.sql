@@ -1,4 +1,4 @@
--- METRICS.md: empty denominators give NULL, never 0, everywhere; and a non-empty denominator gives a
+-- docs/METRICS.md: empty denominators give NULL, never 0, everywhere; and a non-empty denominator gives a
 -- value. Checked for every rate of kpi_formulas in the rep, team and company marts (the same rule in all
 -- three, so a rate is never 0 in one model and NULL in another). sales_velocity_per_day is left out: its
 -- trailing-12-month denominators are not columns of the marts (its unit test covers it).

@@ -1,6 +1,6 @@
 """Ground truth for every mart, computed in plain Python from the generator's event log.
 
-This is an independent implementation of METRICS.md: tests compare the dbt marts with it,
+This is an independent implementation of docs/METRICS.md: tests compare the dbt marts with it,
 so it must never read the warehouse. Money is Decimal, rates are floats, NULL is None.
 """
 
@@ -141,11 +141,8 @@ class Truth:
             cid: c.properties["hubspot_owner_id"]
             for cid, c in self.org.objects["companies"].items()
         }
-        last_ts = None
         for ev in self.org.events:
             d = ev.data
-            if ev.kind != "quota_set":
-                last_ts = ev.ts if last_ts is None else max(last_ts, ev.ts)
             if ev.kind == "deal_created":
                 self.deals[d["deal_id"]] = Deal(d["deal_id"], ev.ts)
             elif ev.kind == "deal_property":
@@ -173,8 +170,9 @@ class Truth:
                 fb["owner_id"] = self.deals[fb["deal_id"]].owner_at_close
             else:
                 fb["owner_id"] = company_owner[fb["company_id"]]
-        # Data "as of": the start of the local day after the newest change.
-        self.as_of = self.day_start(self.local_date(last_ts) + timedelta(days=1))
+        # Data "as of": the CRM's clock; running periods end at the start of the local day
+        # after it (nothing later is known).
+        self.as_of = self.day_start(self.local_date(self.org.now) + timedelta(days=1))
 
         months = {self.month(d.created_at) for d in self.deals.values()}
         months |= {self.month(d.closed_at) for d in self.deals.values() if d.closed_at}

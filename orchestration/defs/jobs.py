@@ -5,16 +5,26 @@ from __future__ import annotations
 import dagster as dg
 
 from ingestion.settings import load_settings_or_defaults
+from orchestration.lib.partitions import TIMEZONE, crm_clock, last_complete_day
 
-# Transient failures (network after the connector's own retries, a locked DuckDB file)
-# retry the step; errors a retry cannot fix (bad token, failed audit, failed dbt test)
-# raise UserFacingError, which Dagster does not retry.
+# Transient failures (the CRM still failing after the connector's own retries: 5xx, 429,
+# timeouts, dropped connections) retry the step; errors a retry cannot fix (bad token or
+# URL, failed audit, failed dbt test, corrupt or locked warehouse) raise UserFacingError,
+# which Dagster does not retry.
+# Dagster waits delay * (2**n - 1) before retry n (dagster/_core/definitions/policy.py
+# calculate_delay): 10 s, 30 s, 70 s with the default RETRY_DELAY_SECONDS. No jitter: one
+# job hits the CRM, so there is no herd to spread, and the waits stay as documented.
 STEP_RETRY = dg.RetryPolicy(
     max_retries=3,
-    delay=load_settings_or_defaults().retry_delay_seconds,  # then 2x, 4x
+    delay=load_settings_or_defaults().retry_delay_seconds,
     backoff=dg.Backoff.EXPONENTIAL,
-    jitter=dg.Jitter.PLUS_MINUS,
 )
+
+
+def retry_delays(policy: dg.RetryPolicy = STEP_RETRY) -> list[float]:
+    """The waits before each retry of a failed step, as Dagster computes them."""
+    return [policy.calculate_delay(n) for n in range(1, policy.max_retries + 1)]
+
 
 nightly_job = dg.define_asset_job(
     "nightly_warehouse",
@@ -26,13 +36,22 @@ nightly_job = dg.define_asset_job(
     tags={"dagster/max_retries": "1", "dagster/retry_strategy": "FROM_FAILURE"},
 )
 
-# At 02:00 in the reporting time zone, for the last complete day (the partition's zone).
-nightly_schedule = dg.build_schedule_from_partitioned_job(
-    nightly_job,
+
+# At 02:00 in the reporting time zone, for the last complete day by the CRM's clock (one
+# request asks it; the machine's clock when the CRM cannot be asked, and the run then says
+# why in one line). The day is the run key: a CRM whose clock stands still (the sandbox)
+# is not read again for the same day.
+@dg.schedule(
     name="nightly_warehouse_schedule",
-    hour_of_day=2,
-    minute_of_hour=0,
+    job=nightly_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    now = context.scheduled_execution_time
+    day = last_complete_day(min(crm_clock() or now, now))  # no partition lies ahead of now
+    return dg.RunRequest(run_key=day, partition_key=day)
+
 
 defs = dg.Definitions(jobs=[nightly_job], schedules=[nightly_schedule])

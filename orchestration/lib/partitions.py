@@ -1,6 +1,11 @@
 """Daily partitions in the reporting time zone: partition D is the CRM changes made on
 local day D. The nightly schedule runs the last complete day; a backfill of a range is
-one run (one writer on DuckDB and on dlt's state)."""
+one run (one writer on DuckDB and on dlt's state).
+
+The CRM's clock, not the machine's, says which days are complete: the CRM answers every
+request with its clock (the Date header), and a run reads changes up to it. Against
+HubSpot the two agree; the sandbox's clock stands still at its own date.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,24 @@ def last_complete_day(now: datetime | None = None) -> str:
     """The partition key of yesterday in the reporting time zone."""
     local = (now or datetime.now(UTC)).astimezone(ZoneInfo(TIMEZONE))
     return (local.date() - timedelta(days=1)).isoformat()
+
+
+def crm_clock() -> datetime | None:
+    """The CRM's clock now (its Date header), or None when it cannot be asked (no CRM
+    configured, a wrong setting, unreachable: the run itself then says so in one line)."""
+    from ingestion.hubspot.preflight import CrmUnavailable, check_crm
+    from ingestion.settings import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+        return check_crm(settings.crm_base_url, settings.token())
+    except (ConfigError, CrmUnavailable):
+        return None
+
+
+def last_complete_crm_day() -> str:
+    """The partition key of the CRM's yesterday (the machine's, if the CRM cannot be asked)."""
+    return last_complete_day(crm_clock())
 
 
 def window_of(first: str, last: str) -> tuple[datetime, datetime]:

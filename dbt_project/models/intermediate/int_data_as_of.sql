@@ -1,5 +1,6 @@
--- The point the warehouse's CRM data describes: the start of the reporting-time-zone day
--- after the newest change it holds. Periods still running are measured up to here.
+-- The moment the warehouse's CRM data describes: the CRM's own clock at the newest
+-- extraction (its Date header), not the machine's clock, and not the newest change (a quiet
+-- CRM still describes "now"). Periods still running are measured with what is known there.
 with newest as (
     select max(t) as newest_change_at
     from (
@@ -11,10 +12,23 @@ with newest as (
         union all
         select max(updated_at) from {{ ref('stg_hubspot__contacts') }}
     ) as changes
+),
+
+clock as (
+    select max(crm_clock_at) as crm_clock_at from {{ ref('stg_hubspot__extractions') }}
+),
+
+as_of as (
+    select
+        n.newest_change_at,
+        -- Without an extraction record (never, through the pipeline): the newest change.
+        coalesce(c.crm_clock_at, n.newest_change_at) as as_of_at
+    from newest as n
+    cross join clock as c
 )
 
 select
     newest_change_at,
-    cast({{ dbt.dateadd('day', 1, reporting_date('newest_change_at')) }} as date) as as_of_date,
-    {{ local_day_start(dbt.dateadd('day', 1, reporting_date('newest_change_at'))) }} as as_of_at
-from newest
+    cast({{ dbt.dateadd('day', 1, reporting_date('as_of_at')) }} as date) as as_of_date,
+    as_of_at
+from as_of

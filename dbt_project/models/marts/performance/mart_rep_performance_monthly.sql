@@ -1,4 +1,4 @@
--- Rep x reporting month: every KPI of METRICS.md, credited as METRICS.md says.
+-- Rep x reporting month: every KPI of docs/METRICS.md, credited as docs/METRICS.md says.
 select
     {{ surrogate_key(['t.group_id', 't.month_start']) }} as rep_month_id,
     t.month_start,
