@@ -14,15 +14,14 @@ machine's.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 
 import dagster as dg
 from dagster._core.events import JobFailureData, RunFailureReason
 
+from orchestration.lib.processes import process_alive
+
 IN_FLIGHT = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
-_CLOCK_SLACK_SECONDS = 2.0  # /proc's boot time has whole seconds
 
 
 def release_dead_runs(
@@ -39,7 +38,7 @@ def release_dead_runs(
         if not pids or any(process_alive(pid, seen_at) for pid, seen_at in pids.items()):
             continue  # alive, or not far enough to have recorded a process yet
         pools = held_pools(instance, run.run_id)
-        line = dead_run_line(run.run_id, min(pids), pools)
+        line = dead_run_line(run.run_id, next(iter(pids)), pools)  # the run worker's
         instance.report_run_failed(
             run,
             line,
@@ -81,34 +80,3 @@ def held_pools(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         for key, info in infos.items()
         if any(slot.run_id == run_id for slot in info.claimed_slots)
     ]
-
-
-def process_alive(pid: int, seen_at: float) -> bool:
-    """Whether the process that had `pid` at time `seen_at` still runs (not a zombie, and
-    not a newer process that was given the same pid)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by another user
-    state = _process_state(pid)
-    if state is None:
-        return True  # no /proc to tell a zombie or a reused pid: assume alive
-    code, started = state
-    return code not in ("Z", "X") and started <= seen_at + _CLOCK_SLACK_SECONDS
-
-
-def _process_state(pid: int) -> tuple[str, float] | None:
-    """A process's state letter and start time (epoch seconds), from /proc if there is one."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, StopIteration):
-        return None
-    fields = stat.rsplit(")", 1)[1].split()  # the fields after "pid (command name)"
-    return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
