@@ -5,16 +5,22 @@ BI never opens the build file. Readers holding the old serving file keep reading
 rename swaps the directory entry, not their open file); the next connection sees the new
 one. The file is written in DuckDB's v1.5.0 storage format, which Metabase's DuckDB
 driver (DuckDB 1.5) can open.
+
+A publish killed midway leaves its `.serving.duckdb.<pid>.tmp` (and `.wal`) behind; the
+next publish removes those of processes that are gone.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from orchestration.lib.processes import process_alive
 
 SERVED_SCHEMAS = ("core", "marts", "quarantine")
 STORAGE_VERSION = "v1.5.0"
@@ -24,6 +30,7 @@ STORAGE_VERSION = "v1.5.0"
 class Published:
     path: Path
     tables: dict[str, int]
+    leftovers_removed: list[Path] = field(default_factory=list)
 
 
 def _quote(name: str) -> str:
@@ -34,11 +41,30 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def remove_dead_writers_files(serving_path: Path) -> list[Path]:
+    """Delete the temporary files (`.<name>.<pid>.tmp` and its `.wal`) of publishes whose
+    process is gone; a live publish's files are left alone."""
+    pattern = re.compile(rf"\.{re.escape(serving_path.name)}\.(\d+)\.tmp(\.wal)?")
+    removed = []
+    for path in sorted(serving_path.parent.glob(f".{serving_path.name}.*")):
+        match = pattern.fullmatch(path.name)
+        try:
+            if match and not process_alive(int(match[1]), path.stat().st_mtime):
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue  # removed meanwhile
+    return removed
+
+
 def publish_serving_file(build_path: Path, serving_path: Path, run_id: str) -> Published:
     """Copy the served schemas with their comments; swap the new file in atomically."""
     serving_path.parent.mkdir(parents=True, exist_ok=True)
+    leftovers = remove_dead_writers_files(serving_path)
     tmp = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
+    wal = tmp.with_name(f"{tmp.name}.wal")  # an old one would be replayed into the new file
     tmp.unlink(missing_ok=True)
+    wal.unlink(missing_ok=True)
     con = duckdb.connect()
     tables: dict[str, int] = {}
     try:
@@ -84,7 +110,8 @@ def publish_serving_file(build_path: Path, serving_path: Path, run_id: str) -> P
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)
+        wal.unlink(missing_ok=True)
         raise
     con.close()
     os.replace(tmp, serving_path)  # atomic on POSIX: readers see the old or the new file
-    return Published(serving_path, tables)
+    return Published(serving_path, tables, leftovers)
