@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 
-.PHONY: setup demo test dev backfill lint format bench docs clean sandbox sandbox-stop
+.PHONY: setup demo test dev run backfill lint format bench docs clean sandbox sandbox-stop
 
 setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -43,6 +43,11 @@ test: setup
 
 dev: setup
 	@$(BIN)/dagster dev -w workspace.yaml
+
+# The nightly job once, now (last complete day), recorded in DAGSTER_HOME: progress lines,
+# and on failure the failed step's one line last, exit code 1.
+run: setup
+	@$(BIN)/python -m orchestration.lib.runs
 
 # Re-extract the CRM changes of FROM..TO (reporting time zone) and rebuild, as one run.
 backfill: setup

@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 
 import dagster as dg
 
@@ -117,3 +118,29 @@ def project_instance() -> dg.DagsterInstance:
             shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", config)
         os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
+
+
+def main() -> int:
+    """`make run`: the nightly job once, now, for the last complete day, recorded in
+    DAGSTER_HOME (so `make dev` shows it); progress lines, and on failure the failed step's
+    one line last on stderr and exit code 1."""
+    from ingestion.settings import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"==> nightly_warehouse: {settings.crm_base_url} -> {settings.warehouse_path}", flush=True
+    )
+    result = run_nightly_job(project_instance())
+    if not result.success:
+        print(f"error: {first_failure(result)}", file=sys.stderr)
+        return 1
+    print(f"==> done: run {result.run_id[:8]} (make dev shows it)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
