@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import duckdb
 
 from ingestion.sandbox.generator import PRESETS, unknown_preset_message
 from ingestion.sandbox.runner import sandbox_process
-from ingestion.settings import ConfigError, load_settings
+from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
 from orchestration.lib.runs import first_failure, project_instance, run_nightly_job
 
 MARTS_SCHEMA = "marts"
@@ -25,10 +26,12 @@ def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def summary(warehouse: str, serving_path: str) -> str:
+def data_summary(warehouse: str) -> list[str]:
+    """Rows per core and mart table, and the top reps of the last complete month: the part
+    of the demo's output that depends only on the data (README shows it)."""
     con = duckdb.connect(warehouse, read_only=True)
     try:
-        lines = ["", f"Warehouse: {warehouse}", "", "Rows per mart:"]
+        lines = ["Rows per table:"]
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('core', 'marts') order by 1, 2"
@@ -60,30 +63,68 @@ def summary(warehouse: str, serving_path: str) -> str:
                 f"  {name:<28} {team or '-':<26} {bookings:>12,.2f} {quota:>12,.2f} "
                 f"{attainment:>7.0%} {win:>6}"
             )
-        serving = Path(serving_path)
-        if serving.exists():
-            lines += ["", f"Audited copy for BI (Metabase, read-only): {serving}"]
-        reports = Path(warehouse).parent / "reports" / "index.html"
-        if reports.exists():
-            lines += ["", f"Rep scorecards and team leaderboard: {reports}"]
-        lines += [
-            "",
-            "Query it (the audited copy, as BI does):",
-            f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{serving_path}', read_only=True)"
-            f".sql('select * from marts.mart_rep_performance_monthly limit 5'))\"",
-        ]
-        return "\n".join(lines)
+        return lines
     finally:
         con.close()
+
+
+def summary(warehouse: str, serving_path: str) -> str:
+    lines = ["", f"Warehouse: {warehouse}", "", *data_summary(warehouse)]
+    serving = Path(serving_path)
+    if serving.exists():
+        lines += ["", f"Audited copy for BI (Metabase, read-only): {serving}"]
+    reports = Path(warehouse).parent / "reports" / "index.html"
+    if reports.exists():
+        lines += ["", f"Rep scorecards and team leaderboard: {reports}"]
+    lines += [
+        "",
+        "Query it (the audited copy, as BI does):",
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{serving_path}', read_only=True)"
+        f".sql('select * from marts.mart_rep_performance_monthly limit 5'))\"",
+    ]
+    return "\n".join(lines)
+
+
+README = PROJECT_ROOT / "README.md"
+README_BLOCK = re.compile(
+    r"(<!-- demo-output:begin[^\n]*-->\n```\n)(.*?)(```\n<!-- demo-output:end -->)", re.S
+)
+
+
+def readme_demo_block(readme_text: str) -> str | None:
+    """The demo output quoted in the README (None: the markers are missing)."""
+    found = README_BLOCK.search(readme_text)
+    return found.group(2) if found else None
+
+
+def write_readme_block(warehouse: str) -> None:
+    """Replace the README's quoted demo output with this run's (`--write-readme`)."""
+    text = README.read_text()
+    block = "\n".join(data_summary(warehouse)) + "\n"
+    if readme_demo_block(text) is None:
+        raise SystemExit("README.md has no demo-output markers")
+    README.write_text(README_BLOCK.sub(lambda m: m.group(1) + block + m.group(3), text))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--preset", default=os.environ.get("SANDBOX_PRESET", "small"))
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="also replace the demo output quoted in README.md with this run's",
+    )
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
+        return 2
+    # Every setting is checked before anything starts (the sandbox's URL and token are set
+    # below, so those two are stand-ins here).
+    try:
+        load_settings(crm_base_url="http://127.0.0.1", crm_access_token="sandbox")
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     started = time.monotonic()
     step(f"starting the CRM sandbox (preset {args.preset}, seed {args.seed})")
@@ -107,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     step(f"done in {time.monotonic() - started:.0f}s (Dagster run {result.run_id[:8]})")
     print(summary(str(settings.warehouse_path), str(settings.serving_path)))
+    if args.write_readme:
+        write_readme_block(str(settings.warehouse_path))
+        step("README.md's demo output updated")
     return 0
 
 
