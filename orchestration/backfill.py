@@ -15,7 +15,8 @@ from datetime import date
 
 import dagster as dg
 
-from ingestion.settings import ConfigError, load_settings
+from ingestion.settings import ConfigError
+from orchestration.lib.config import check_all_settings
 from orchestration.lib.partitions import DAILY, last_complete_crm_day
 from orchestration.lib.runs import first_failure, project_instance, run_nightly_job
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        settings = check_all_settings()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

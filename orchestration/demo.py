@@ -17,6 +17,7 @@ import duckdb
 from ingestion.sandbox.generator import PRESETS, unknown_preset_message
 from ingestion.sandbox.runner import sandbox_process
 from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
+from orchestration.lib.config import check_all_settings
 from orchestration.lib.runs import first_failure, project_instance, run_nightly_job
 
 MARTS_SCHEMA = "marts"
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     # Every setting is checked before anything starts (the sandbox's URL and token are set
     # below, so those two are stand-ins here).
     try:
-        load_settings(crm_base_url="http://127.0.0.1", crm_access_token="sandbox")
+        check_all_settings(crm_base_url="http://127.0.0.1", crm_access_token="sandbox")
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -117,11 +117,34 @@ def test_the_environment_beats_dot_env(clean_env, monkeypatch):
     assert settings.home_currency == "EUR"
 
 
-def test_the_demo_checks_settings_before_starting_the_sandbox(tmp_path):
-    env = {**os.environ, "REPORTING_TIMEZONE": "Mars/Base"}
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        (
+            "REPORTING_TIMEZONE",
+            "Mars/Base",
+            "error: REPORTING_TIMEZONE='Mars/Base': unknown time zone (use an IANA name, e.g. "
+            "Asia/Baku)",
+        ),
+        (
+            "PUBLISH_POSTGRES_DSN",
+            "postgresql://loader:pw@db:notaport/bi",
+            "error: PUBLISH_POSTGRES_DSN has a port that is not a number from 1 to 65535",
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["orchestration.demo"],
+        ["orchestration.backfill", "--from", "2026-01-01", "--to", "2026-01-02"],
+    ],
+)
+def test_commands_check_every_setting_before_starting(command, name, value, line):
+    env = {**os.environ, name: value}
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.demo"],
+        [sys.executable, "-m", *command],
         cwd=Path(__file__).resolve().parent.parent,
         env=env,
         capture_output=True,
@@ -129,8 +152,8 @@ def test_the_demo_checks_settings_before_starting_the_sandbox(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [
-        "error: REPORTING_TIMEZONE='Mars/Base': unknown time zone (use an IANA name, e.g. Asia/Baku)"
-    ]
-    assert "sandbox" not in proc.stdout
+    [error] = proc.stderr.strip().splitlines()
+    assert error.startswith(line), error
+    assert "pw" not in error
+    assert "sandbox" not in proc.stdout and "backfill" not in proc.stdout
     assert time.monotonic() - started < 60
