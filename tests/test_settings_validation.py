@@ -157,3 +157,32 @@ def test_commands_check_every_setting_before_starting(command, name, value, line
     assert "pw" not in error
     assert "sandbox" not in proc.stdout and "backfill" not in proc.stdout
     assert time.monotonic() - started < 60
+
+
+def _sandbox_env(path: Path, pid: int) -> None:
+    path.write_text(f"# pid {pid}\nCRM_BASE_URL=http://127.0.0.1:8765\nCRM_ACCESS_TOKEN=sb-tok\n")
+
+
+def test_the_background_sandbox_is_used_when_no_crm_is_configured(clean_env, monkeypatch):
+    """`make sandbox` writes data/sandbox.env; it counts only without a token of one's own,
+    and only while its process lives."""
+    import ingestion.settings as settings_module
+
+    monkeypatch.delenv("CRM_ACCESS_TOKEN", raising=False)
+    monkeypatch.setattr(settings_module.dlt.secrets, "get", lambda *a, **k: None)
+    env_file = clean_env / "sandbox.env"
+    monkeypatch.setattr(settings_module, "SANDBOX_ENV_FILE", env_file)
+    _sandbox_env(env_file, os.getpid())
+    settings = load_settings()
+    assert (settings.crm_base_url, settings.token()) == ("http://127.0.0.1:8765", "sb-tok")
+
+    monkeypatch.setenv("CRM_ACCESS_TOKEN", "pat-own")  # a CRM of one's own wins entirely
+    settings = load_settings()
+    assert (settings.crm_base_url, settings.token()) == ("https://api.hubapi.com", "pat-own")
+
+    monkeypatch.delenv("CRM_ACCESS_TOKEN")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _sandbox_env(env_file, dead.pid)  # the sandbox's process is gone
+    with pytest.raises(ConfigError, match="start the bundled sandbox with `make sandbox`"):
+        load_settings().token()
