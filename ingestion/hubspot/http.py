@@ -9,10 +9,25 @@ import threading
 import time
 from collections.abc import Callable
 
+import requests
 from dlt.sources.helpers.requests import Client, Response, Session
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError
 
 WINDOW_SECONDS = 10.0  # HubSpot limits requests per rolling 10 seconds
+TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+class CrmUnavailable(Exception):
+    """The CRM cannot be used as configured; the message says what to fix."""
+
+
+class CrmUnreachable(CrmUnavailable):
+    """No answer, or a server error: may pass by itself, so worth retrying."""
 
 
 class RollingWindowLimiter:
@@ -58,18 +73,40 @@ class RollingWindowLimiter:
 
 
 class LimitedAdapter(HTTPAdapter):
-    """Every request actually sent (retries included) holds a slot of the limiter."""
+    """Every request actually sent (retries included) holds a slot of the limiter; the
+    first answer from the CRM sets `answered`."""
 
-    def __init__(self, limiter: RollingWindowLimiter, **kwargs):
+    def __init__(
+        self, limiter: RollingWindowLimiter, answered: threading.Event | None = None, **kwargs
+    ):
         self.limiter = limiter
+        self.answered = answered or threading.Event()
         super().__init__(**kwargs)
 
     def send(self, request, **kwargs):
         slot = self.limiter.acquire()
         try:
-            return super().send(request, **kwargs)
+            response = super().send(request, **kwargs)
         finally:
             self.limiter.done(slot)
+        self.answered.set()
+        return response
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    """A connection that could not be opened: refused, unknown host, connect timeout
+    (urllib3's NewConnectionError and NameResolutionError are ConnectTimeoutErrors)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or not exc.args:
+        return False
+    return isinstance(getattr(exc.args[0], "reason", exc.args[0]), ConnectTimeoutError)
+
+
+DAILY_LIMIT_USED_UP = (
+    "HubSpot's daily API request limit is used up: nothing from this run was loaded; "
+    "run again after the limit resets (midnight in the account's time zone)"
+)
 
 
 def is_daily_limit(response: Response | None) -> bool:
@@ -86,19 +123,59 @@ def _retry_rate_limits(response: Response | None, exception: BaseException | Non
 
 
 def crm_session(max_requests_per_10s: int, timeout: float = 30.0, max_attempts: int = 8) -> Session:
+    """One session for every request of a run (preflight, property discovery, extraction):
+    one rate limiter, and retries with backoff for 5xx, 429 (not the daily cap), timeouts
+    and dropped connections. A connection that cannot be opened is retried only once the
+    CRM has answered: before that it is a wrong CRM_BASE_URL, not a passing fault."""
+    answered = threading.Event()
+
+    def retry_transport(response: Response | None, exception: BaseException | None) -> bool:
+        if not isinstance(exception, TRANSPORT_ERRORS):
+            return False
+        return answered.is_set() or not is_connect_failure(exception)
+
     client = Client(
         request_timeout=timeout,
         request_max_attempts=max_attempts,
         request_backoff_factor=0.5,
         request_max_retry_delay=30,
         status_codes=tuple(range(500, 600)),
-        retry_condition=_retry_rate_limits,
+        exceptions=(),
+        retry_condition=[_retry_rate_limits, retry_transport],
         respect_retry_after_header=True,
         raise_for_status=False,
     )
     session = client.session
     limiter = RollingWindowLimiter(max_requests_per_10s, WINDOW_SECONDS)
-    adapter = LimitedAdapter(limiter, pool_maxsize=16)
+    adapter = LimitedAdapter(limiter, answered, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def transport_failure(base_url: str, exc: BaseException) -> CrmUnreachable:
+    """A request that got no usable answer, even after the session's retries."""
+    if is_connect_failure(exc):
+        what = "could not be connected to"
+    elif isinstance(exc, requests.Timeout):
+        what = "did not answer in time"
+    else:
+        what = "kept dropping the connection"
+    return CrmUnreachable(
+        f"the CRM at {base_url} {what} ({type(exc).__name__}) after retries: the run "
+        "retries by itself; if it persists, check the network and CRM_REQUEST_TIMEOUT_SECONDS"
+    )
+
+
+def json_of(response: Response, base_url: str):
+    """The answer's JSON; an HTML or other non-JSON answer (a web page, a proxy's login
+    page) means CRM_BASE_URL points somewhere else than the API."""
+    try:
+        return response.json()
+    except ValueError:
+        ctype = response.headers.get("content-type", "")
+        what = "HTML" if "html" in ctype or response.text.lstrip().startswith("<") else "text"
+        raise CrmUnavailable(
+            f"the CRM at {base_url} answered {what}, not JSON (HTTP {response.status_code} "
+            f"from {response.url.split('?')[0]}): check CRM_BASE_URL points at the HubSpot API root"
+        ) from None

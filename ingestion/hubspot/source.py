@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
-import httpx
 import orjson
+import requests
 from dlt.sources import DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -23,7 +23,15 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
 from ingestion.hubspot.changes import ChangedRecords, read_batch, to_datetime
-from ingestion.hubspot.http import crm_session
+from ingestion.hubspot.http import (
+    DAILY_LIMIT_USED_UP,
+    CrmUnavailable,
+    CrmUnreachable,
+    crm_session,
+    is_daily_limit,
+    json_of,
+    transport_failure,
+)
 
 # HubSpot's default contact lifecycle stages, in funnel order.
 LIFECYCLE_STAGES = [
@@ -369,12 +377,14 @@ def hubspot_source(
     request_timeout: float = 30.0,
     custom_properties: dict[str, list[str]] | None = None,
     window: tuple[datetime, datetime] | None = None,
+    session: requests.Session | None = None,
 ) -> DltSource:
     """All HubSpot resources, plus `extractions`: one row per run with the CRM's clock at
-    extraction (its Date header), which freshness is measured against."""
+    extraction (its Date header), which freshness is measured against. Pass the `session`
+    the preflight and property discovery used, so one limiter counts every request."""
     crm_clock = crm_clock or datetime.now(UTC)
     custom_properties = custom_properties or {}
-    session = crm_session(max_requests_per_10s, request_timeout)  # one limiter for all
+    session = session or crm_session(max_requests_per_10s, request_timeout)
     client = RESTClient(
         base_url=base_url.rstrip("/") + "/",
         auth=BearerTokenAuth(token),
@@ -429,20 +439,37 @@ def hubspot_source(
 MAX_CUSTOM_PROPERTIES = 200  # keeps the request URL within HubSpot's limits
 
 
-def discover_custom_properties(base_url: str, token: str) -> dict[str, list[str]]:
+def discover_custom_properties(
+    base_url: str, token: str, session: requests.Session | None = None
+) -> dict[str, list[str]]:
     """The account's own (not HubSpot-defined) properties per object type: they are
-    requested too and land as new `properties__<name>` columns."""
+    requested too and land as new `properties__<name>` columns. A list that cannot be read
+    fails: extracting without it would merge the records with those columns empty."""
+    session = session or crm_session(100)
     found: dict[str, list[str]] = {}
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
-        for object_type in OBJECT_PROPERTIES:
-            resp = client.get(f"/crm/v3/properties/{object_type}")
-            if resp.status_code != 200:
-                continue
-            names = [
-                p["name"] for p in resp.json().get("results", []) if not p.get("hubspotDefined")
-            ]
-            found[object_type] = sorted(names)[:MAX_CUSTOM_PROPERTIES]
+    for object_type in OBJECT_PROPERTIES:
+        try:
+            resp = session.get(f"{base_url}/crm/v3/properties/{object_type}", headers=headers)
+        except requests.RequestException as exc:
+            raise transport_failure(base_url, exc) from None
+        if is_daily_limit(resp):
+            raise CrmUnavailable(DAILY_LIMIT_USED_UP)
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise CrmUnreachable(
+                f"the CRM at {base_url} answered HTTP {resp.status_code} to the {object_type} "
+                "property list after retries: the run stops rather than load records without "
+                "their custom properties, and retries by itself"
+            )
+        if resp.status_code != 200:
+            raise CrmUnavailable(
+                f"the CRM at {base_url} answered HTTP {resp.status_code} to the {object_type} "
+                "property list: give the private app of CRM_ACCESS_TOKEN read access to "
+                f"{object_type} and their properties"
+            )
+        results = json_of(resp, base_url).get("results") or []
+        names = [p["name"] for p in results if not p.get("hubspotDefined")]
+        found[object_type] = sorted(names)[:MAX_CUSTOM_PROPERTIES]
     return found
 
 

@@ -3,8 +3,8 @@
 import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-from ingestion.hubspot.http import is_daily_limit
-from ingestion.hubspot.preflight import CrmUnavailable, CrmUnreachable, check_crm
+from ingestion.hubspot.http import CrmUnavailable, CrmUnreachable, crm_session
+from ingestion.hubspot.preflight import check_crm
 from ingestion.hubspot.source import (
     discover_custom_properties,
     hubspot_pipeline,
@@ -12,6 +12,7 @@ from ingestion.hubspot.source import (
 )
 from ingestion.settings import ConfigError, load_settings
 from orchestration.lib.errors import UserFacingError
+from orchestration.lib.load_errors import corrupt_state, load_failure
 from orchestration.lib.partitions import DAILY, window_of
 from orchestration.lib.translators import HubSpotDltTranslator
 
@@ -37,31 +38,38 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
     try:
         settings = load_settings()
         token = settings.token()
-        crm_clock = check_crm(settings.crm_base_url, token)
+        # One session for every request: one rate limiter, the same retries.
+        session = crm_session(
+            settings.crm_max_requests_per_10s, settings.crm_request_timeout_seconds
+        )
+        crm_clock = check_crm(settings.crm_base_url, token, session=session)
+        custom_properties = discover_custom_properties(settings.crm_base_url, token, session)
     except (ConfigError, CrmUnavailable) as exc:
         raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
+    try:
+        pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
+    except ValueError:  # dlt reads its state file here; a JSON decode error is a ValueError
+        raise corrupt_state(settings.dlt_pipelines_dir) from None
     source = hubspot_source(
         settings.crm_base_url,
         token,
         crm_clock,
-        settings.crm_max_requests_per_10s,
-        settings.crm_request_timeout_seconds,
-        discover_custom_properties(settings.crm_base_url, token),
+        custom_properties=custom_properties,
         window=_window(context),
+        session=session,
     )
     try:
         yield from dlt.run(
             context=context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format="parquet"
         )
     except Exception as exc:
-        if _daily_limit_hit(exc):
-            raise UserFacingError(
-                "HubSpot's daily API request limit is used up: nothing from this run was "
-                "loaded; run again after the limit resets (midnight in the account's time zone)"
-            ) from None
-        raise
+        error = load_failure(
+            exc, settings.crm_base_url, settings.warehouse_path, settings.dlt_pipelines_dir
+        )
+        if error is None:
+            raise
+        raise error from None
 
 
 def _window(context: dg.AssetExecutionContext):
@@ -69,14 +77,6 @@ def _window(context: dg.AssetExecutionContext):
         return None
     keys = context.partition_key_range
     return window_of(keys.start, keys.end)
-
-
-def _daily_limit_hit(exc: BaseException | None) -> bool:
-    while exc is not None:
-        if is_daily_limit(getattr(exc, "response", None)):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 defs = dg.Definitions(assets=[hubspot_raw], resources={"dlt": DagsterDltResource()})
