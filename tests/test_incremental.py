@@ -3,6 +3,9 @@ windows that get past HubSpot's result cap, and leaves marts equal to the ground
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import dagster as dg
 import duckdb
 import httpx
@@ -22,6 +25,7 @@ from .conftest import point_pipeline_at
 from .kpi_compare import compare_all
 
 SEED = 42
+BAKU = ZoneInfo("Asia/Baku")
 
 
 def test_search_windows_get_every_change_past_the_cap_with_a_tie_break():
@@ -81,11 +85,15 @@ def test_a_night_after_one_day_reads_only_the_changes(tmp_path, monkeypatch):
         assert second.success, first_failure(second)
 
     warehouse = str(tmp_path / "warehouse.duckdb")
-    # Changed in the day: created or modified since the first night's newest change (that
-    # one is read again: the search starts at the cursor, inclusive).
+    # The second night is for the CRM's last complete day, and reads from its start (00:00
+    # in the reporting time zone) or from the first night's newest change if that is
+    # earlier (read again: the search starts at the cursor, inclusive).
+    crm_yesterday = day1.now.astimezone(BAKU).date() - timedelta(days=1)
+    day_start = datetime.combine(crm_yesterday, datetime.min.time(), BAKU).astimezone(UTC)
     expected = {}
     for t in INCREMENTAL:
-        since = max(r.updated_at for r in day0.objects[t].values())
+        cursor = max(r.updated_at for r in day0.objects[t].values())
+        since = min(cursor, day_start)
         expected[t] = sum(1 for r in day1.objects[t].values() if r.updated_at >= since)
     assert _loaded_by_last_run(warehouse) == expected
     assert sum(expected.values()) < 0.01 * sum(len(day1.objects[t]) for t in INCREMENTAL)
