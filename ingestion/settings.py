@@ -211,21 +211,12 @@ def load_settings_or_defaults() -> Settings:
 
 
 def running_sandbox_env() -> Path | None:
-    """`data/sandbox.env` if `make sandbox` wrote it and its process is still alive."""
-    try:
-        text = SANDBOX_ENV_FILE.read_text()
-    except OSError:
+    """`data/sandbox.env` if `make sandbox` wrote it and its sandbox still runs."""
+    if not SANDBOX_ENV_FILE.exists():
         return None
-    pid = re.search(r"^# pid (\d+)$", text, re.MULTILINE)
-    if pid is None:
-        return None
-    try:
-        os.kill(int(pid.group(1)), 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # alive, another user's
-    return SANDBOX_ENV_FILE
+    from ingestion.sandbox.background import read_running
+
+    return SANDBOX_ENV_FILE if read_running(SANDBOX_ENV_FILE.parent) else None
 
 
 def _crm_token_configured() -> bool:

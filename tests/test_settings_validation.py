@@ -172,8 +172,16 @@ def test_the_background_sandbox_is_used_when_no_crm_is_configured(clean_env, mon
     monkeypatch.setattr(settings_module.dlt.secrets, "get", lambda *a, **k: None)
     env_file = clean_env / "sandbox.env"
     monkeypatch.setattr(settings_module, "SANDBOX_ENV_FILE", env_file)
-    _sandbox_env(env_file, os.getpid())
-    settings = load_settings()
+    # A process that looks like the sandbox to /proc (its command line names it).
+    alive = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)", "ingestion.sandbox"]
+    )
+    _sandbox_env(env_file, alive.pid)
+    try:
+        settings = load_settings()
+    finally:
+        alive.kill()
+        alive.wait()
     assert (settings.crm_base_url, settings.token()) == ("http://127.0.0.1:8765", "sb-tok")
 
     monkeypatch.setenv("CRM_ACCESS_TOKEN", "pat-own")  # a CRM of one's own wins entirely
