@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
+DEV_PORT ?= 3000
 
 .PHONY: setup demo test dev run backfill lint format bench docs clean sandbox sandbox-stop
 
@@ -41,8 +42,9 @@ demo: setup
 test: setup
 	@$(BIN)/python -m pytest
 
+# Dagster UI, daemon and code server (the project's [tool.dg] config); Ctrl-C stops them all.
 dev: setup
-	@$(BIN)/dagster dev -w workspace.yaml
+	@$(BIN)/dg dev --port $(DEV_PORT)
 
 # The nightly job once, now (last complete day), recorded in DAGSTER_HOME: progress lines,
 # and on failure the failed step's one line last, exit code 1.

@@ -74,14 +74,17 @@ def send_alert(summary: dict, webhook_url: str | None, log: logging.Logger | Non
 
 @dg.run_failure_sensor(
     name="nightly_failure_alert",
-    monitored_jobs=[nightly_job],
+    # Not monitored_jobs=[nightly_job]: that matches only runs launched through this code
+    # location, never the runs of `make run`, `make backfill` or `make demo` (in-process,
+    # no code location), which the daemon then never alerted.
+    monitor_all_code_locations=True,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts the failed steps and checks of a failed nightly run to "
     "ALERT_WEBHOOK_URL (and logs them).",
 )
 def nightly_failure_alert(context: dg.RunFailureSensorContext) -> None:
     run = context.instance.get_run_by_id(context.dagster_run.run_id) or context.dagster_run
-    if ALERT_TAG in run.tags:
+    if run.job_name != nightly_job.name or ALERT_TAG in run.tags:
         return
     summary = failure_summary(context.instance, run)
     outcome = send_alert(summary, os.environ.get("ALERT_WEBHOOK_URL"), context.log)
