@@ -37,6 +37,12 @@ def test_unknown_preset_is_one_line(module):
         ({"CRM_BASE_URL": "http://127.0.0.1:{port}"}, "check CRM_BASE_URL"),
         ({"CRM_BASE_URL": "ftp://example"}, "CRM_BASE_URL"),
         ({"REPORTING_TIMEZONE": "Mars/Olympus"}, "REPORTING_TIMEZONE"),
+        ({"RETRY_DELAY_SECONDS": "inf"}, "RETRY_DELAY_SECONDS='inf': input should be a finite"),
+        # Checked by the first step too, before any request: not after the whole night.
+        (
+            {"PUBLISH_POSTGRES_DSN": "postgresql://u:pw@db:notaport/bi"},
+            "hubspot: PUBLISH_POSTGRES_DSN",
+        ),
     ],
 )
 def test_bad_configuration_fails_the_run_with_one_clear_line(crm_env, monkeypatch, env, expected):

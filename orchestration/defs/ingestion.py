@@ -10,7 +10,8 @@ from ingestion.hubspot.source import (
     hubspot_pipeline,
     hubspot_source,
 )
-from ingestion.settings import ConfigError, load_settings
+from ingestion.settings import ConfigError
+from orchestration.lib.config import check_all_settings
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.load_errors import corrupt_state, load_failure
 from orchestration.lib.partitions import DAILY, window_of
@@ -36,7 +37,7 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
     """Extract the CRM changes of the run's days (or everything, on the first run) and
     merge them into raw_hubspot (parquet loads)."""
     try:
-        settings = load_settings()
+        settings = check_all_settings()  # every setting, before any request
         token = settings.token()
         # One session for every request: one rate limiter, the same retries.
         session = crm_session(
@@ -46,6 +47,11 @@ def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         custom_properties = discover_custom_properties(settings.crm_base_url, token, session)
     except (ConfigError, CrmUnavailable) as exc:
         raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
+    if not settings.warehouse_path.exists():
+        context.log.warning(
+            f"no warehouse at {settings.warehouse_path} yet: this first run reads the whole "
+            "CRM history (every record once), later runs only what changed"
+        )
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
