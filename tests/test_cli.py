@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -75,6 +74,21 @@ def test_make_run_with_a_bad_setting_is_one_line_before_any_run(bad_token_env):
 
 
 def test_make_backfill_with_a_bad_token_ends_with_one_line(bad_token_env):
-    day = (date.today() - timedelta(days=3)).isoformat()
+    day = "2026-10-14"  # complete by the sandbox's clock and by this machine's
     proc = _run(bad_token_env, "-m", "orchestration.backfill", "--from", day, "--to", day)
     _assert_ends_with_the_one_line(proc)
+
+
+def test_a_backfill_prints_each_loaded_table_once(sandbox: RunningSandbox, tmp_path):
+    """A run over several days materializes every raw table once per day; the progress
+    lines name each table once."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    env = {**os.environ, **pipeline_env(sandbox, tmp_path), "DAGSTER_HOME": str(home)}
+    # The sandbox's clock starts 2026-10-15 12:00 UTC: four complete days before it.
+    proc = _run(env, "-m", "orchestration.backfill", "--from", "2026-10-11", "--to", "2026-10-14")
+    assert proc.returncode == 0, proc.stderr
+    loaded = [line.strip() for line in proc.stdout.splitlines() if "loaded raw_hubspot/" in line]
+    assert len(loaded) == len(set(loaded)) == 19, proc.stdout
+    assert "loaded raw_hubspot/deals" in loaded
