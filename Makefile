@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 DEV_PORT ?= 3000
 
-.PHONY: setup demo test dev run backfill lint format bench docs clean sandbox sandbox-stop
+.PHONY: setup demo test test-fast dev run backfill lint format bench docs clean sandbox sandbox-stop
 
 setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -39,8 +39,13 @@ dbt_project/target/manifest.json: $(VENV)/.synced $(shell find dbt_project -name
 demo: setup
 	@$(BIN)/python -m orchestration.demo
 
+# The full suite; the slowest tests are listed at the end (their cost stays visible).
 test: setup
-	@$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest --durations=15
+
+# The fast tier: everything that does not run the pipeline (about a minute).
+test-fast: setup
+	@$(BIN)/python -m pytest -m "not pipeline" --durations=5
 
 # Dagster UI, daemon and code server (the project's [tool.dg] config); Ctrl-C stops them all.
 dev: setup

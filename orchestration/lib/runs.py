@@ -53,18 +53,18 @@ def run_nightly_job(
     last_day: str | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the nightly job in this process for the days first_day..last_day (default: the
-    last complete day; one day or a range, always one run); quiet prints progress lines
-    instead of logs."""
+    last complete day by the CRM's clock; one day or a range, always one run); quiet
+    prints progress lines instead of logs."""
     release_dead_runs(instance)  # a killed run must not hold the duckdb pool slot forever
     from orchestration.definitions import defs
-    from orchestration.lib.partitions import last_complete_day
+    from orchestration.lib.partitions import last_complete_crm_day
 
     run_config: dict = {}
     if quiet:
         defs = dg.Definitions.merge(defs, dg.Definitions(loggers={"progress": progress_logger}))
         run_config = {"loggers": {"progress": {}}}
     job = defs.resolve_job_def("nightly_warehouse")
-    first_day = first_day or last_complete_day()
+    first_day = first_day or last_complete_crm_day()
     last_day = last_day or first_day
     tags = {
         "dagster/asset_partition_range_start": first_day,
