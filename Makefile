@@ -48,8 +48,11 @@ test-fast: setup
 	@$(BIN)/python -m pytest -m "not pipeline" --durations=5
 
 # Dagster UI, daemon and code server (the project's [tool.dg] config); Ctrl-C stops them all.
+# Dagster's CLI reads .env over the environment; the environment's values travel along and
+# win again when the definitions load (orchestration/lib/env_order.py).
 dev: setup
-	@$(BIN)/dg dev --port $(DEV_PORT)
+	@CRM_WAREHOUSE_EXPORTED_ENV="$$($(BIN)/python -m orchestration.lib.env_order)" \
+		$(BIN)/dg dev --port $(DEV_PORT)
 
 # The nightly job once, now (last complete day), recorded in DAGSTER_HOME: progress lines,
 # and on failure the failed step's one line last, exit code 1.

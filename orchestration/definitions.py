@@ -2,7 +2,11 @@
 
 import dagster as dg
 
-from orchestration.defs import (
+from orchestration.lib import env_order
+
+env_order.restore()  # before any setting is read: the environment beats `.env`
+
+from orchestration.defs import (  # noqa: E402
     alerts,
     freshness,
     ingestion,
@@ -10,6 +14,7 @@ from orchestration.defs import (
     publish,
     publish_postgres,
     quality,
+    recovery,
     reports,
     transform,
 )
@@ -24,4 +29,5 @@ defs = dg.Definitions.merge(
     jobs.defs,
     freshness.defs,
     alerts.defs,
+    recovery.defs,
 )
