@@ -17,6 +17,7 @@ AUDITED = sorted(
 
 @dg.asset(
     key=["publish", "serving_duckdb"],
+    kinds={"duckdb"},
     group_name="publish",
     deps=AUDITED,
     pool=DUCKDB_POOL,
