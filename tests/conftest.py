@@ -63,6 +63,26 @@ def crm_env(sandbox: RunningSandbox, tmp_path_factory) -> Iterator[dict[str, str
         yield {key: os.environ[key] for key in pipeline_env(sandbox, Path())}
 
 
+# Raw tables whose loads the fault tests compare (record ids and their updatedAt).
+RAW_OBJECTS = ["deals", "calls", "emails", "meetings", "tasks", "contacts", "goal_targets"]
+
+
+def raw_content(path: str | Path) -> dict[str, set[tuple[str, str]]]:
+    """Every (id, updated_at) of the compared raw tables: two loads hold the same records."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            t: set(
+                con.execute(
+                    f"select id, cast(updated_at as varchar) from raw_hubspot.{t}"
+                ).fetchall()
+            )
+            for t in RAW_OBJECTS
+        }
+    finally:
+        con.close()
+
+
 @dataclass
 class NightlyRuns:
     first: dg.ExecuteInProcessResult

@@ -17,10 +17,8 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED, point_pipeline_at
+from .conftest import SEED, point_pipeline_at, raw_content
 from .kpi_compare import compare_all
-
-OBJECTS = ["deals", "calls", "emails", "meetings", "tasks", "contacts", "goal_targets"]
 
 
 class FakeClock:
@@ -71,21 +69,6 @@ def test_limiter_counts_a_request_until_its_answer():
     assert clock.now >= 50.0
 
 
-def _raw_content(path) -> dict[str, set[tuple[str, str]]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return {
-            t: set(
-                con.execute(
-                    f"select id, cast(updated_at as varchar) from raw_hubspot.{t}"
-                ).fetchall()
-            )
-            for t in OBJECTS
-        }
-    finally:
-        con.close()
-
-
 def _extract(base_url: str, token: str, path, timeout: float = 30.0) -> None:
     pipeline = hubspot_pipeline(str(path), str(path.parent / ".dlt"))
     source = hubspot_source(base_url, token, max_requests_per_10s=10_000, request_timeout=timeout)
@@ -96,7 +79,7 @@ def _extract(base_url: str, token: str, path, timeout: float = 30.0) -> None:
 def clean_raw(sandbox, tmp_path_factory):
     path = tmp_path_factory.mktemp("clean") / "raw.duckdb"
     _extract(sandbox.base_url, sandbox.token, path)
-    return _raw_content(path)
+    return raw_content(path)
 
 
 SCENARIOS = {
@@ -123,7 +106,7 @@ def test_raw_load_under_faults_equals_the_fault_free_load(scenario, clean_raw, t
             f"{sb.base_url}/_sandbox/faults", headers={"Authorization": f"Bearer {sb.token}"}
         ).json()
     assert stats[EXPECTED_FAULT[scenario]] > 0, stats
-    assert _raw_content(tmp_path / "raw.duckdb") == clean_raw
+    assert raw_content(tmp_path / "raw.duckdb") == clean_raw
 
 
 def test_marts_under_faults_equal_the_ground_truth(tmp_path, monkeypatch):

@@ -30,9 +30,7 @@ from orchestration.lib.load_errors import load_failure
 from orchestration.lib.partitions import last_complete_day
 from orchestration.lib.runs import first_failure
 
-from .conftest import SEED, point_pipeline_at
-
-OBJECTS = ["deals", "calls", "emails", "meetings", "tasks", "contacts", "goal_targets"]
+from .conftest import SEED, point_pipeline_at, raw_content
 
 
 def run_raw_step() -> dg.ExecuteInProcessResult:
@@ -65,21 +63,6 @@ def failed_once_with_one_line(result: dg.ExecuteInProcessResult) -> str:
 def fault_stats(sb) -> dict[str, int]:
     auth = {"Authorization": f"Bearer {sb.token}"}
     return httpx.get(f"{sb.base_url}/_sandbox/faults", headers=auth).json()
-
-
-def raw_content(path: Path) -> dict[str, set[tuple]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return {
-            t: set(
-                con.execute(
-                    f"select id, cast(updated_at as varchar) from raw_hubspot.{t}"
-                ).fetchall()
-            )
-            for t in OBJECTS
-        }
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -118,10 +118,7 @@ class BadRequest(Exception):
     """A malformed parameter or body: HubSpot answers 400 VALIDATION_ERROR, never a 500."""
 
 
-def _int_param(request: Request, name: str, default: int, minimum: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
+def _at_least(name: str, raw: int | str, minimum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
@@ -129,6 +126,11 @@ def _int_param(request: Request, name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise BadRequest(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _int_param(request: Request, name: str, default: int, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    return default if raw is None else _at_least(name, raw, minimum)
 
 
 def _bool_param(request: Request, name: str) -> bool:
@@ -155,13 +157,7 @@ def _int_field(body: dict, name: str, default: int, minimum: int) -> int:
         return default
     if isinstance(raw, bool) or not isinstance(raw, int | str):
         raise BadRequest(f"{name} must be an integer, got {orjson.dumps(raw).decode()}")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise BadRequest(f"{name} must be at least {minimum}, got {value}")
-    return value
+    return _at_least(name, raw, minimum)
 
 
 def _names_field(body: dict, name: str) -> list[str] | None:
