@@ -82,6 +82,9 @@ def summary(warehouse: str, serving_path: str) -> str:
         "Query it (the audited copy, as BI does):",
         f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{serving_path}', read_only=True)"
         f".sql('select * from marts.mart_rep_performance_monthly limit 5'))\"",
+        "",
+        "Next: `make dev` opens the Dagster UI with this run; the sandbox stopped with the demo:",
+        "`make sandbox` keeps one running for `make run`, `make backfill` and the UI.",
     ]
     return "\n".join(lines)
 
