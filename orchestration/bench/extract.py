@@ -1,0 +1,147 @@
+"""Extract + load: the dlt pipeline (extract, normalize, load as parquet) into a fresh
+DuckDB file, in a child process, compared with read_json."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ingestion.sandbox.runner import RunningSandbox
+from orchestration.bench.children import run_child
+from orchestration.bench.common import TOKEN_ENV, UNLIMITED
+from orchestration.bench.progress import Progress, say
+
+if TYPE_CHECKING:
+    from orchestration.bench.sections import Bench
+
+
+MAX_EXTRACT_VS_READ_JSON = 5.0  # dlt extract+load time / read_json time of the same JSON
+
+
+def measure(bench: Bench, sb: RunningSandbox) -> None:
+    say("extract + load: the dlt pipeline into a fresh DuckDB file (parquet loads)")
+    spec = {
+        "db": str(bench.workdir / "extract" / "raw.duckdb"),
+        "base_url": sb.base_url,
+        "expected": bench.expected_records,
+    }
+    (bench.workdir / "extract").mkdir()
+    result, bench.extract_rss = run_child("extract", spec, bench.workdir, sb.token)
+    bench.extract_seconds = result["seconds"]
+    n = sum(result["counts"].values())
+    phases = ", ".join(f"{k} {v:.0f} s" for k, v in result["phases"].items() if k != "run")
+    bench.report.add(
+        "Extract + load (dlt -> DuckDB, parquet)",
+        f"{n / bench.extract_seconds:,.0f} records/s ({n:,} in {bench.extract_seconds:.1f} s: {phases})",
+    )
+    base = bench.baseline_counts
+    if base is not None:
+        differ = {
+            t: (result["counts"].get(t, 0), base.get(t, 0))
+            for t in set(base) | set(result["counts"])
+            if result["counts"].get(t, 0) != base.get(t, 0)
+        }
+        if differ:
+            bench.report.note(
+                "Rows differ between the dlt load and read_json (dlt, read_json): "
+                + ", ".join(f"{t} {a:,}/{b:,}" for t, (a, b) in sorted(differ.items()))
+                + " (dlt merges on id, read_json keeps every served record)."
+            )
+
+
+def report_ratio(bench: Bench) -> None:
+    if bench.extract_seconds is None or bench.read_json_seconds is None:
+        return
+    ratio = bench.extract_seconds / bench.read_json_seconds
+    bench.report.add(
+        "Extract+load time / read_json time",
+        f"{ratio:.1f}x",
+        f"<= {MAX_EXTRACT_VS_READ_JSON:g}x",
+        ratio <= MAX_EXTRACT_VS_READ_JSON,
+    )
+    both = bench.read_json_seconds + (bench.fetch_seconds or 0)
+    bench.report.add(
+        "Extract+load time / (httpx fetch + read_json) time",
+        f"{bench.extract_seconds / both:.1f}x",
+    )
+
+
+def child_extract(spec: dict) -> dict:
+    from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
+
+    db = Path(spec["db"])
+    pipeline = hubspot_pipeline(str(db), str(db.parent / ".dlt_pipelines"))
+    pipeline.collector = _dlt_progress(spec.get("expected"))
+    source = hubspot_source(spec["base_url"], os.environ[TOKEN_ENV], max_requests_per_10s=UNLIMITED)
+    started = time.perf_counter()
+    pipeline.run(source, loader_file_format="parquet")
+    seconds = time.perf_counter() - started
+    phases = {
+        s.step: (s.finished_at - s.started_at).total_seconds()
+        for s in pipeline.last_trace.steps
+        if s.started_at and s.finished_at
+    }
+    return {"seconds": seconds, "phases": phases, "counts": main_table_counts(db, "raw_hubspot")}
+
+
+def _dlt_progress(expected: int | None):
+    """A dlt progress collector: records extracted (of those expected), rows normalized,
+    load jobs done."""
+    from dlt.common.runtime.collector_base import Collector
+
+    class BenchCollector(Collector):
+        def __init__(self) -> None:
+            self.bar: Progress | None = None
+            self.step = ""
+
+        def update(self, name, inc=1, total=None, inc_total=None, message=None, label=None):
+            if self.bar is None or label:
+                return
+            step = self.step.lower()
+            if step.startswith("extract") and name != "Resources":
+                self.bar.update(inc)
+            elif step.startswith("normalize") and name not in ("Files", "Items"):
+                self.bar.update(inc)
+            elif step.startswith("load") and name == "Jobs":
+                if total:
+                    self.bar.set_total(total)
+                elif inc_total:
+                    self.bar.set_total((self.bar.total or 0) + inc_total)
+                self.bar.update(inc)
+
+        def _start(self, step: str) -> None:
+            name = step.lower().split()[0] if step else "dlt"
+            unit = {"extract": "rec", "normalize": "row", "load": "job"}.get(name, "it")
+            total = expected if name == "extract" else None
+            self.bar = Progress(f"    dlt {name}", total=total, unit=unit)
+
+        def _stop(self) -> None:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    return BenchCollector()
+
+
+def main_table_counts(db: Path, schema: str) -> dict[str, int]:
+    """Rows per main raw table: no nested child tables (`a__b`), no dlt bookkeeping, no
+    `extractions` (one row per run, not a CRM record)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by 1",
+                [schema],
+            ).fetchall()
+            if "__" not in t and not t.startswith("_dlt") and t != "extractions"
+        ]
+        return {
+            t: con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in tables
+        }
+    finally:
+        con.close()

@@ -1,0 +1,87 @@
+"""Rate-limited extraction: from a sandbox allowing 100 requests per 10 s, with the client
+limited to 100: how much of the limit is used, and that no request was refused."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from ingestion.sandbox.runner import sandbox_process
+from orchestration.bench.common import BenchError
+from orchestration.bench.progress import Progress, say
+from orchestration.bench.report import Report
+
+MIN_UTILISATION = 0.90  # of the API rate limit, over whole windows
+RATE_LIMIT = 100  # requests per rolling 10 s (HubSpot's lowest tier)
+RATE_WINDOW = 10.0
+RATE_LIMIT_PRESET = "small"  # enough requests for several windows at 100 per 10 s
+MIN_WINDOWS = 3
+
+
+def measure(report: Report, seed: int, workdir: Path) -> None:
+    faults = f"rate_limit={RATE_LIMIT},rate_window={RATE_WINDOW:g}"
+    say(
+        f"rate-limited extraction: {RATE_LIMIT_PRESET} sandbox allowing {RATE_LIMIT} requests "
+        f"per {RATE_WINDOW:g} s, client limited to {RATE_LIMIT}"
+    )
+    from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
+
+    extra = ("--faults", faults)
+    with sandbox_process(RATE_LIMIT_PRESET, seed, timeout=600, extra_args=extra) as sb:
+        stats_url = f"{sb.base_url}/_sandbox/faults"
+        db = workdir / "ratelimit" / "raw.duckdb"
+        db.parent.mkdir()
+        pipeline = hubspot_pipeline(str(db), str(db.parent / ".dlt_pipelines"))
+        source = hubspot_source(sb.base_url, sb.token, max_requests_per_10s=RATE_LIMIT)
+        samples: list[tuple[float, int, int]] = []  # (time, requests, refused)
+        halt = threading.Event()
+
+        def poll(bar: Progress) -> None:
+            with httpx.Client(
+                timeout=10, headers={"Authorization": f"Bearer {sb.token}"}
+            ) as client:
+                while not halt.is_set():
+                    stats = client.get(stats_url).json()
+                    samples.append((time.perf_counter(), stats["requests"], stats["rate_limited"]))
+                    bar.update(stats["requests"] - bar.n)
+                    bar.postfix(f"429s {stats['rate_limited']}")
+                    halt.wait(0.1)
+
+        with Progress("    requests", unit="req") as bar:
+            poller = threading.Thread(target=poll, args=(bar,), daemon=True)
+            poller.start()
+            while not samples:
+                time.sleep(0.05)
+            try:
+                pipeline.extract(source)
+            finally:
+                halt.set()
+                poller.join()
+        final = httpx.get(stats_url, headers={"Authorization": f"Bearer {sb.token}"}).json()
+    report_utilisation(report, samples, final)
+
+
+def report_utilisation(report: Report, samples: list[tuple[float, int, int]], final: dict) -> None:
+    sent, refused = final["requests"], final["rate_limited"]
+    accepted = [(t, r - lim) for t, r, lim in samples]
+    # Windows start just before the first request (the last sample that saw none).
+    t0 = max((t for t, a in accepted if a == 0), default=accepted[0][0])
+    t_end = min((t for t, a in accepted if a >= sent - refused), default=accepted[-1][0])
+    windows = int((t_end - t0) // RATE_WINDOW)
+    if windows < 1:
+        raise BenchError(f"the extraction took under one window ({t_end - t0:.1f} s)")
+    in_windows = max(a for t, a in accepted if t <= t0 + windows * RATE_WINDOW)
+    utilisation = in_windows / (windows * RATE_LIMIT)
+    overall = (sent - refused) / (t_end - t0) * RATE_WINDOW / RATE_LIMIT
+    ok = utilisation >= MIN_UTILISATION and windows >= MIN_WINDOWS
+    report.add(
+        "Rate-limited extraction: share of the limit used",
+        f"{utilisation:.0%} ({in_windows} requests in {windows} whole windows of "
+        f"{RATE_WINDOW:g} s; {sent} requests in {t_end - t0:.0f} s overall = {overall:.0%})",
+        f">= {MIN_UTILISATION:.0%} over >= {MIN_WINDOWS} windows",
+        ok,
+    )
+    report.add("Rate-limited extraction: requests refused (429)", f"{refused}", "0", refused == 0)

@@ -1,0 +1,80 @@
+"""The benchmark's sections, run in order against one sandbox (the rate-limit section
+against its own); a section that fails is reported and the others still run."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from ingestion.sandbox.runner import sandbox_process
+from orchestration.bench import baseline, extract, nightly, paging, ratelimit
+from orchestration.bench.processes import ProcessWatcher, report_memory
+from orchestration.bench.progress import Progress, say
+from orchestration.bench.report import Report
+
+SECTIONS = ("paging", "baseline", "extract", "nightly", "incremental", "ratelimit")
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, report: Report, workdir: Path):
+        self.preset = args.preset
+        self.seed = args.seed
+        self.skip = set(args.skip)
+        self.report = report
+        self.workdir = workdir
+        self.watcher = ProcessWatcher()
+        self.expected_records: int | None = None
+        self.read_json_seconds: float | None = None
+        self.fetch_seconds: float | None = None
+        self.extract_seconds: float | None = None
+        self.extract_rss: int | None = None
+        self.baseline_counts: dict[str, int] | None = None
+
+    def section(self, name: str, fn: Callable[..., None], *args) -> bool:
+        if name in self.skip:
+            return False
+        try:
+            fn(*args)
+            return True
+        except Exception as exc:  # a section that fails is reported; the others still run
+            traceback.print_exc(file=sys.stderr)
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            print(f"    ERROR in {name}: {message}", file=sys.stderr, flush=True)
+            self.report.error(name, message)
+            return False
+
+    def run(self) -> None:
+        self.watcher.start()
+        try:
+            if set(SECTIONS[:5]) - self.skip:
+                self._main_sandbox()
+            self.section("ratelimit", ratelimit.measure, self.report, self.seed, self.workdir)
+        finally:
+            self.watcher.stop()
+        report_memory(self)
+
+    def _main_sandbox(self) -> None:
+        say(
+            f"generating the {self.preset} organisation (seed {self.seed}) and starting the sandbox"
+        )
+        with contextlib.ExitStack() as stack:
+            with Progress("    generate + start", ticker=True):
+                started = time.perf_counter()
+                sb = stack.enter_context(sandbox_process(self.preset, self.seed, timeout=3600))
+                ready = time.perf_counter() - started
+            self.report.note(
+                f"Generating the {self.preset} organisation and starting the sandbox took {ready:.0f} s."
+            )
+            self.section("paging", paging.measure, self.report, sb)
+            self.section("baseline", baseline.measure, self, sb)
+            self.section("extract", extract.measure, self, sb)
+            extract.report_ratio(self)
+            full = self.section("nightly", nightly.measure_full, self, sb)
+            if full:
+                self.section("incremental", nightly.measure_incremental, self, sb)
+            self.watcher.sample()  # the sandbox's peak, before it stops
