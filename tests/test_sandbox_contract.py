@@ -198,7 +198,8 @@ def test_search_refuses_to_page_past_10000(sandbox):
 def test_indexed_search_equals_a_scan_of_every_record(org: Organisation):
     """The sandbox narrows searches on the last-modified date with a sorted index and keeps
     a query's results for its next pages; what it answers is what a scan would."""
-    from ingestion.sandbox.server import Store, _match, _sort_key
+    from ingestion.sandbox.server.filters import match, sort_key
+    from ingestion.sandbox.server.store import Store
 
     store = Store(org.objects["emails"])
     stamps = sorted(r.properties["hs_lastmodifieddate"] for r in store.records)
@@ -226,9 +227,9 @@ def test_indexed_search_equals_a_scan_of_every_record(org: Organisation):
         scan = [
             r
             for r in store.records
-            if not r.archived and r.merged_into is None and any(_match(r, g) for g in groups)
+            if not r.archived and r.merged_into is None and any(match(r, g) for g in groups)
         ]
-        scan.sort(key=lambda r: _sort_key(r, "hs_lastmodifieddate"))
+        scan.sort(key=lambda r: sort_key(r, "hs_lastmodifieddate"))
         assert store.search(groups, sorts) == scan, groups
         assert store.search(groups, sorts) is store.search(groups, sorts)  # kept for paging
     assert store.search(queries[0], sorts) and store.search(queries[2], sorts)  # not empty
