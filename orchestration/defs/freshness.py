@@ -14,30 +14,28 @@ import duckdb
 
 from ingestion.settings import load_settings
 from orchestration.defs.ingestion import DUCKDB_POOL
+from orchestration.lib.catalog import Manifest, load_manifest, marts, watched_raw_tables
 
-# Raw tables where some change lands every working day; their newest updatedAt.
-RAW_TABLES = ("deals", "contacts", "calls", "emails", "meetings", "tasks")
-MARTS = (
-    "mart_rep_performance_monthly",
-    "mart_team_performance_monthly",
-    "mart_company_performance_monthly",
-    "mart_rep_scorecard",
-    "mart_stage_funnel",
-    "mart_activity_effectiveness",
-    "mart_lead_funnel",
-)
-NEWEST_CHANGE_SQL = {
-    **{
-        dg.AssetKey(["raw_hubspot", t]): f"select max(updated_at) from raw_hubspot.{t} "
-        "where not coalesce(archived, false)"
-        for t in RAW_TABLES
-    },
-    # Marts describe the warehouse's newest change (intermediate.int_data_as_of).
-    **{
-        dg.AssetKey(["marts", m]): "select newest_change_at from intermediate.int_data_as_of"
-        for m in MARTS
-    },
-}
+
+def newest_change_queries(manifest: Manifest) -> dict[dg.AssetKey, str]:
+    """The watched assets and how to read their newest CRM change: the raw tables where
+    some change lands every working day (dbt sources with a loaded_at_field), and every
+    mart (catalog.py)."""
+    return {
+        **{
+            t.key: f"select max({t.loaded_at_field}) from {t.relation} "
+            "where not coalesce(archived, false)"
+            for t in watched_raw_tables(manifest)
+        },
+        # Marts describe the warehouse's newest change (intermediate.int_data_as_of).
+        **{
+            m.key: "select newest_change_at from intermediate.int_data_as_of"
+            for m in marts(manifest)
+        },
+    }
+
+
+NEWEST_CHANGE_SQL = newest_change_queries(load_manifest())
 CRM_NOW_SQL = """
     select crm_clock_at + (current_timestamp - to_timestamp(cast(_dlt_load_id as double)))
     from raw_hubspot.extractions order by _dlt_load_id desc limit 1

@@ -9,8 +9,20 @@ from expectations.suites import SUITES, Suite
 from expectations.validate import read, validate
 from ingestion.settings import load_settings
 from orchestration.defs.ingestion import DUCKDB_POOL
+from orchestration.lib.catalog import QuarantinedObject, quarantine_union, quarantined_objects
 
-QUARANTINE = dg.AssetKey(["quarantine", "quarantined_records"])
+QUARANTINE = quarantine_union().key
+# The object types quarantined_records unions, each with the raw table it checks.
+QUARANTINED = quarantined_objects()
+
+
+def loaded_records_sql(objects: list[QuarantinedObject]) -> str:
+    """Records loaded per object type, deleted ones left out: the shares' denominators."""
+    return " union all ".join(
+        f"select '{o.object_type}' as object_type, count(*) as records from {o.records} "
+        "where not coalesce(archived, false)"
+        for o in objects
+    )
 
 
 def _gx_check(suite: Suite) -> dg.AssetChecksDefinition:
@@ -66,30 +78,15 @@ def quarantine_share_within_threshold() -> dg.AssetCheckResult:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         counts = con.execute(
-            """
+            f"""
             with loaded as (
-                {loaded}
+                {loaded_records_sql(QUARANTINED)}
             )
             select l.object_type, l.records, count(q.loaded_id) as quarantined
             from loaded as l
             left join quarantine.quarantined_records as q on q.object_type = l.object_type
             group by 1, 2 order by 1
-            """.format(
-                loaded=" union all ".join(
-                    f"select '{t}' as object_type, count(*) as records from raw_hubspot.{t} "
-                    "where not coalesce(archived, false)"
-                    for t in (
-                        "deals",
-                        "calls",
-                        "emails",
-                        "meetings",
-                        "tasks",
-                        "contacts",
-                        "goal_targets",
-                        "feedback_submissions",
-                    )  # fmt: skip
-                )
-            )
+            """
         ).fetchall()
         reasons = con.execute(
             "select object_type || ': ' || reason, count(*) from quarantine.quarantined_records "

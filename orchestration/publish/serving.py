@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.catalog import served_schemas
 from orchestration.lib.processes import process_alive
 
-SERVED_SCHEMAS = ("core", "marts", "quarantine")
 STORAGE_VERSION = "v1.5.0"
 
 
@@ -58,7 +58,8 @@ def remove_dead_writers_files(serving_path: Path) -> list[Path]:
 
 
 def publish_serving_file(build_path: Path, serving_path: Path, run_id: str) -> Published:
-    """Copy the served schemas with their comments; swap the new file in atomically."""
+    """Copy the served schemas (of the dbt models marked `served`) with their comments;
+    swap the new file in atomically."""
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     leftovers = remove_dead_writers_files(serving_path)
     tmp = serving_path.with_name(f".{serving_path.name}.{os.getpid()}.tmp")
@@ -73,7 +74,7 @@ def publish_serving_file(build_path: Path, serving_path: Path, run_id: str) -> P
         rows = con.execute(
             "select schema_name, table_name, comment from duckdb_tables() "
             "where database_name = 'build' and schema_name in ? order by 1, 2",
-            [list(SERVED_SCHEMAS)],
+            [list(served_schemas())],
         ).fetchall()
         for schema in sorted({r[0] for r in rows}):
             con.execute(f"create schema serving.{_quote(schema)}")

@@ -1,5 +1,18 @@
 -- Every record left out of the marts, with the reason and the raw record as loaded.
+-- One part per quarantine_<object type> model. dbt resolves refs when it parses, before its
+-- graph is filled, so the object types are written here, once: the quarantine share check
+-- (orchestration/lib/catalog.py) reads them back from the manifest, and the build stops if
+-- a quarantine model is left out.
 {% set parts = ['deals', 'calls', 'emails', 'meetings', 'tasks', 'contacts', 'goal_targets', 'feedback_submissions'] %}
+{% if execute %}
+    {% set left_out = [] %}
+    {% for node in graph.nodes.values() if node.resource_type == 'model' and node.name.startswith('quarantine_') %}
+        {% if node.name.replace('quarantine_', '', 1) not in parts %}{% do left_out.append(node.name) %}{% endif %}
+    {% endfor %}
+    {% if left_out %}
+        {{ exceptions.raise_compiler_error("quarantined_records.sql leaves out " ~ left_out | join(", ") ~ ": add its object type to the parts list there") }}
+    {% endif %}
+{% endif %}
 {% for part in parts %}
 select
     {{ surrogate_key(['object_type', 'loaded_id']) }} as quarantine_id,

@@ -1,0 +1,146 @@
+"""The warehouse's lists, read from the dbt manifest instead of being kept by hand.
+
+- marts: every model in `models/marts/performance/`; the freshness checks watch them all
+  and publishing waits for them;
+- served schemas: those of the models with `meta: {served: true}` (dbt_project.yml);
+  publish copies them into serving.duckdb;
+- watched raw tables: the dbt sources with a `loaded_at_field` (the newest change);
+- quarantined object types: the `quarantine_<object type>` models that
+  `quarantined_records` unions, each with the raw table it checks.
+
+Adding a mart or an object type means adding its dbt models; `dbt parse` (make setup)
+refreshes the manifest these are read from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from ingestion.settings import PROJECT_ROOT
+from orchestration.lib.translators import WarehouseDbtTranslator
+
+Manifest = Mapping[str, Any]
+MANIFEST_PATH = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
+MART_FOLDER = ("marts", "performance")  # models/marts/performance/
+QUARANTINE_UNION = "quarantined_records"
+QUARANTINE_PREFIX = "quarantine_"
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    schema: str
+    key: dg.AssetKey
+
+
+@dataclass(frozen=True)
+class RawTable:
+    relation: str  # schema.table in the warehouse
+    key: dg.AssetKey
+    loaded_at_field: str
+
+
+@dataclass(frozen=True)
+class QuarantinedObject:
+    object_type: str
+    model: str  # quarantine_<object_type>
+    records: str  # schema.table of the raw records it checks
+
+
+@cache
+def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make setup` to prepare the dbt manifest")
+    return json.loads(path.read_text())
+
+
+def _key(manifest: Manifest, unique_id: str) -> dg.AssetKey:
+    """The node's Dagster asset key, as the dbt assets name it."""
+    return WarehouseDbtTranslator().get_asset_spec(manifest, unique_id, None).key
+
+
+def _models(manifest: Manifest) -> list[dict[str, Any]]:
+    return sorted(
+        (n for n in manifest["nodes"].values() if n["resource_type"] == "model"),
+        key=lambda n: n["name"],
+    )
+
+
+def _model(manifest: Manifest, node: dict[str, Any]) -> Model:
+    return Model(node["name"], node["schema"], _key(manifest, node["unique_id"]))
+
+
+def marts(manifest: Manifest | None = None) -> list[Model]:
+    manifest = manifest or load_manifest()
+    return [
+        _model(manifest, n)
+        for n in _models(manifest)
+        if tuple(n["fqn"][1 : 1 + len(MART_FOLDER)]) == MART_FOLDER
+    ]
+
+
+def served_models(manifest: Manifest | None = None) -> list[Model]:
+    manifest = manifest or load_manifest()
+    return [
+        _model(manifest, n)
+        for n in _models(manifest)
+        if (n["config"].get("meta") or {}).get("served") is True
+    ]
+
+
+def served_schemas(manifest: Manifest | None = None) -> tuple[str, ...]:
+    return tuple(sorted({m.schema for m in served_models(manifest)}))
+
+
+def watched_raw_tables(manifest: Manifest | None = None) -> list[RawTable]:
+    manifest = manifest or load_manifest()
+    return [
+        RawTable(f"{s['schema']}.{s['identifier']}", _key(manifest, uid), s["loaded_at_field"])
+        for uid, s in sorted(manifest["sources"].items())
+        if s.get("loaded_at_field")
+    ]
+
+
+def quarantine_union(manifest: Manifest | None = None) -> Model:
+    manifest = manifest or load_manifest()
+    [node] = [n for n in _models(manifest) if n["name"] == QUARANTINE_UNION]
+    return _model(manifest, node)
+
+
+def quarantined_objects(manifest: Manifest | None = None) -> list[QuarantinedObject]:
+    """The object types `quarantined_records` unions. Each quarantine model reads exactly
+    one raw table: the records whose share in quarantine is checked."""
+    manifest = manifest or load_manifest()
+    nodes = manifest["nodes"]
+    [union] = [n for n in _models(manifest) if n["name"] == QUARANTINE_UNION]
+    found = []
+    for uid in sorted(union["depends_on"]["nodes"]):
+        node = nodes.get(uid)
+        if not node or node["resource_type"] != "model":
+            continue
+        if not node["name"].startswith(QUARANTINE_PREFIX):
+            continue
+        sources = [
+            manifest["sources"][d] for d in node["depends_on"]["nodes"] if d.startswith("source.")
+        ]
+        if len(sources) != 1:
+            raise ValueError(
+                f"{node['original_file_path']} reads {len(sources)} raw tables: a quarantine "
+                "model checks the records of exactly one"
+            )
+        [source] = sources
+        found.append(
+            QuarantinedObject(
+                node["name"].removeprefix(QUARANTINE_PREFIX),
+                node["name"],
+                f"{source['schema']}.{source['identifier']}",
+            )
+        )
+    return found
