@@ -5,7 +5,8 @@ from __future__ import annotations
 from ingestion.settings import PROJECT_ROOT
 
 OUT_DIR = PROJECT_ROOT / "data" / "bench"
-UNLIMITED = 1_000_000  # a client-side limit that never throttles
+# A client-side limit that never throttles: the most CRM_MAX_REQUESTS_PER_10S accepts.
+UNLIMITED = 100_000
 TOKEN_ENV = "BENCH_CRM_TOKEN"  # the sandbox token for child processes (never argv)
 
 
