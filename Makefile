@@ -43,9 +43,10 @@ demo: setup
 test: setup
 	@$(BIN)/python -m pytest --durations=15
 
-# The fast tier: everything that does not run the pipeline (about a minute).
+# The fast tier: every test that does not run the pipeline (under 2 minutes). One subject:
+# `make test-fast SUBJECT=sandbox` (unit, sandbox, ingestion, pipeline, publish, reports).
 test-fast: setup
-	@$(BIN)/python -m pytest -m "not pipeline" --durations=5
+	@$(BIN)/python -m pytest -m "not slow$(if $(SUBJECT), and $(SUBJECT))" --durations=5
 
 # Dagster UI, daemon and code server (the project's [tool.dg] config); Ctrl-C stops them all.
 # Dagster's CLI reads .env over the environment; the environment's values travel along and
@@ -77,7 +78,7 @@ lint: setup
 format: setup
 	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
-# Pipeline benchmark (orchestration/bench.py): `make bench`, `make bench PRESET=large`.
+# Pipeline benchmark (orchestration/bench/): `make bench`, `make bench PRESET=large`.
 bench: setup
 	@$(BIN)/python -m orchestration.bench --preset $(or $(PRESET),medium)
 

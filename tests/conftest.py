@@ -183,23 +183,39 @@ PIPELINE_FIXTURES = {"nightly_runs", "crm_env"}
 PIPELINE_CALLS = ("run_nightly_job(", "sandbox_process(", "execute_in_process(")
 
 
+# Tests are grouped by subject, one folder each; the folder is also a marker (`-m publish`).
+SUBJECTS = {
+    "unit": "settings, definitions, docs and catalog checks; no CRM needed",
+    "sandbox": "the CRM sandbox's API contract, errors and generator",
+    "ingestion": "the connector against the sandbox: faults, bad records, increments",
+    "pipeline": "whole nightly runs: ground truth, operations, command line",
+    "publish": "serving.duckdb and the PostgreSQL publish",
+    "reports": "the rep pages, rendered in headless Chromium",
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "pipeline: runs the pipeline or starts its own sandbox (skipped by test-fast)"
+        "markers", "slow: runs the pipeline or starts its own sandbox (left out by test-fast)"
     )
+    for subject, what in SUBJECTS.items():
+        config.addinivalue_line("markers", f"{subject}: {what}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make test-fast` (-m 'not pipeline') leaves out every test that runs the pipeline:
-    the ones using the pipeline fixtures, and those of modules that run it themselves."""
+    """Each test is marked with its subject (its folder), and `slow` when it runs the
+    pipeline: it uses the pipeline fixtures, or its module runs it itself. `make test-fast`
+    (-m 'not slow') leaves the slow ones out."""
     sources: dict[Path, str] = {}
     for item in items:
         path = Path(item.fspath)
+        if path.parent.name in SUBJECTS:
+            item.add_marker(getattr(pytest.mark, path.parent.name))
         if path not in sources:
             sources[path] = path.read_text()
         runs_itself = any(call in sources[path] for call in PIPELINE_CALLS)
         if runs_itself or PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.pipeline)
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(trylast=True)

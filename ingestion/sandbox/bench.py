@@ -2,7 +2,7 @@
 
 Pages sequentially through one object type over keep-alive HTTP, as a connector does, and
 prints records/s. The sandbox must never be the bottleneck of a pipeline benchmark
-(target: >= 50,000 records/s on a 2-core machine). `make bench` (orchestration/bench.py)
+(target: >= 50,000 records/s on a 2-core machine). `make bench` (orchestration/bench/)
 calls `measure_paging` as the first of its measurements.
 """
 

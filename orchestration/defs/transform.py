@@ -97,7 +97,7 @@ class WarehouseDbtCli(DbtCliResource):
     `dbt --version` in a subprocess to learn the version of dbt, and opening a dbt adapter
     in this process, which only its row-count and column-metadata options use (not used
     here). The dbt it runs is this venv's own, so its version is the installed dbt-core's.
-    tests/test_definitions.py fails if dagster-dbt renames these hooks."""
+    tests/unit/test_definitions.py fails if dagster-dbt renames these hooks."""
 
     @cached_property
     def _cli_version(self) -> version.Version:

@@ -14,12 +14,12 @@ import pytest
 
 from ingestion.sandbox.runner import RunningSandbox
 
-from .conftest import pipeline_env
+from ..conftest import pipeline_env
 
 # Each test runs the pipeline in a subprocess (the tier marker cannot see it).
-pytestmark = pytest.mark.pipeline
+pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BAD_TOKEN_LINE = (
     "rejected the token (HTTP 401): set CRM_ACCESS_TOKEN to a valid HubSpot private app token"
 )

@@ -13,7 +13,7 @@ import pytest
 
 from ingestion.sandbox.runner import RunningSandbox
 
-from .conftest import auth
+from ..conftest import auth
 
 SEARCH = "/crm/v3/objects/deals/search"
 BATCH = "/crm/v3/objects/deals/batch/read"

@@ -22,7 +22,7 @@ from ingestion.settings import PROJECT_ROOT
 from orchestration.lib.processes import process_alive
 from orchestration.lib.recovery import release_dead_runs
 
-from .conftest import pipeline_env
+from ..conftest import pipeline_env
 
 RUN_JOB = (
     "import sys, dagster as dg; from orchestration.lib.runs import run_nightly_job; "

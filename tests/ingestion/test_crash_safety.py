@@ -40,8 +40,8 @@ from ingestion.sandbox.truth import Truth
 from ingestion.settings import PROJECT_ROOT
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import pipeline_env
-from .kpi_compare import compare_all
+from ..conftest import pipeline_env
+from ..kpi_compare import compare_all
 
 RUN_JOB = (
     "import dagster as dg; from orchestration.lib.runs import run_nightly_job; "

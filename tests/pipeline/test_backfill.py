@@ -16,8 +16,8 @@ from ingestion.sandbox.truth import Truth
 from orchestration.backfill import check_range, main
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED, point_pipeline_at, snapshot
-from .kpi_compare import compare_all
+from ..conftest import SEED, point_pipeline_at, snapshot
+from ..kpi_compare import compare_all
 
 # The sandbox clock starts 2026-10-15 12:00 UTC; +10 h is 02:00 on 2026-10-16 in Baku,
 # when the nightly schedule runs for the day before.

@@ -30,7 +30,7 @@ from orchestration.lib.load_errors import load_failure
 from orchestration.lib.partitions import last_complete_day
 from orchestration.lib.runs import first_failure
 
-from .conftest import SEED, point_pipeline_at, raw_content
+from ..conftest import SEED, point_pipeline_at, raw_content
 
 
 def run_raw_step() -> dg.ExecuteInProcessResult:

@@ -18,9 +18,9 @@ import pytest
 from ingestion.sandbox.runner import RunningSandbox, free_port
 from orchestration.definitions import defs
 
-from .conftest import pipeline_env
+from ..conftest import pipeline_env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_assets_show_sensible_kind_icons_and_no_dbt_logo():
@@ -94,7 +94,7 @@ def _wait_for(log: Path, text: str, seconds: float) -> str:
     return log.read_text()
 
 
-@pytest.mark.pipeline
+@pytest.mark.slow
 def test_make_dev_shows_the_alert_and_stops_on_ctrl_c(sandbox: RunningSandbox, tmp_path):
     """The UI, the daemon and the code server start with the current CLI (no deprecation
     hint); a failed run's alert line shows in the output; SIGINT stops everything."""
@@ -120,7 +120,7 @@ def test_make_dev_shows_the_alert_and_stops_on_ctrl_c(sandbox: RunningSandbox, t
     assert "Use 'dg dev' instead" not in output and "virtual environment" not in output
 
 
-@pytest.mark.pipeline
+@pytest.mark.slow
 def test_make_dev_stops_on_sigterm(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

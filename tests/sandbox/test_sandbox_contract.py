@@ -10,7 +10,7 @@ import pytest
 from ingestion.sandbox.generator import STAGES, Organisation
 from ingestion.sandbox.runner import RunningSandbox
 
-from .conftest import auth
+from ..conftest import auth
 
 
 def get(sandbox: RunningSandbox, path: str, **params) -> httpx.Response:

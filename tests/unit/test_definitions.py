@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.definitions import defs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_definitions_are_loadable():

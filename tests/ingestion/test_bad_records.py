@@ -39,7 +39,7 @@ from ingestion.sandbox.generator import Organisation, Record
 from ingestion.sandbox.runner import RunningSandbox, sandbox_process
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED
+from ..conftest import SEED
 
 BAD_SEED = 7
 NON_BLOCKING = SHORTCUTS["all-non-blocking"]

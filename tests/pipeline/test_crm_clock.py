@@ -14,7 +14,7 @@ import duckdb
 from ingestion.sandbox.generator import Organisation
 from orchestration.reports.build import reports_dir_for
 
-from .conftest import NightlyRuns
+from ..conftest import NightlyRuns
 
 BAKU = ZoneInfo("Asia/Baku")
 

@@ -21,8 +21,8 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import point_pipeline_at
-from .kpi_compare import compare_all
+from ..conftest import point_pipeline_at
+from ..kpi_compare import compare_all
 
 SEED = 42
 BAKU = ZoneInfo("Asia/Baku")

@@ -7,8 +7,8 @@ import pytest
 
 from ingestion.sandbox.truth import Truth
 
-from .conftest import NightlyRuns
-from .kpi_compare import compare_all
+from ..conftest import NightlyRuns
+from ..kpi_compare import compare_all
 
 MARTS = [
     "mart_rep_performance_monthly",

@@ -25,8 +25,8 @@ from orchestration.publish.postgres import (
     PublishError,
     publish_to_postgres,
 )
-from tests import test_publish_postgres
-from tests.test_publish_postgres import PG_BIN, PgServer
+from tests.publish import test_publish_postgres
+from tests.publish.test_publish_postgres import PG_BIN, PgServer
 
 pytestmark = pytest.mark.skipif(
     PG_BIN is None,
@@ -40,7 +40,7 @@ def pg_server() -> Iterator[PgServer]:
     yield from test_publish_postgres.pg.__wrapped__()
 
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Table -> (schema, rows in run "a", rows in run "b"): sizes differ so a half-swapped
 # reader would see a count that belongs to neither run.
 TABLES = {

@@ -15,7 +15,7 @@ from ingestion.settings import ConfigError
 from orchestration.defs.publish_postgres import load_postgres_settings, publish_postgres
 from orchestration.lib.errors import UserFacingError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pa55/w:rd@x"  # unescaped: splits the URL where a careless parser would echo it
 
 

@@ -18,7 +18,7 @@ from orchestration.definitions import defs
 from orchestration.defs import freshness, quality
 from orchestration.lib import catalog
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "dbt_project" / "models"
 PUBLISH = dg.AssetKey(["publish", "serving_duckdb"])
 STALE = "the manifest is stale: run `cd dbt_project && ../.venv/bin/dbt parse`"

@@ -13,7 +13,7 @@ import duckdb
 
 from ingestion.settings import PROJECT_ROOT
 
-from .conftest import NightlyRuns, snapshot
+from ..conftest import NightlyRuns, snapshot
 
 RAW_TABLES = [
     "owners", "deal_pipelines", "companies", "contacts", "deals", "calls", "emails",

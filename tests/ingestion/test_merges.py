@@ -21,8 +21,8 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED, point_pipeline_at
-from .kpi_compare import compare_all
+from ..conftest import SEED, point_pipeline_at
+from ..kpi_compare import compare_all
 
 MERGE_SHARE = 0.02
 SINGULAR = {"calls": "call", "emails": "email", "meetings": "meeting", "tasks": "task"}

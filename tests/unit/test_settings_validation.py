@@ -145,7 +145,7 @@ def test_commands_check_every_setting_before_starting(command, name, value, line
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", *command],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,

@@ -17,8 +17,8 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED, point_pipeline_at, raw_content
-from .kpi_compare import compare_all
+from ..conftest import SEED, point_pipeline_at, raw_content
+from ..kpi_compare import compare_all
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ import yaml
 from ingestion.settings import PROJECT_ROOT
 from orchestration.demo import README, data_summary, readme_demo_block
 
-from .conftest import NightlyRuns
+from ..conftest import NightlyRuns
 
 METRICS = PROJECT_ROOT / "docs" / "METRICS.md"
 PERFORMANCE_YAML = (

@@ -16,9 +16,9 @@ import pytest
 from orchestration.lib.runs import first_failure
 from orchestration.publish.serving import publish_serving_file
 
-from .conftest import NightlyRuns, audit_and_publish_job
+from ..conftest import NightlyRuns, audit_and_publish_job
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PUBLISH = dg.AssetKey(["publish", "serving_duckdb"])
 
 

@@ -22,7 +22,7 @@ from orchestration.definitions import defs
 from orchestration.reports import formatting as fmt
 from orchestration.reports.charts import Series, line_chart
 
-from .conftest import NightlyRuns
+from ..conftest import NightlyRuns
 
 ASSET = dg.AssetKey(["reports", "rep_scorecards"])
 CHROMIUM = Path("/usr/bin/chromium")

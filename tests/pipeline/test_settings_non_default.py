@@ -12,8 +12,8 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED
-from .kpi_compare import compare_all
+from ..conftest import SEED
+from ..kpi_compare import compare_all
 
 TIMEZONE, CURRENCY, FISCAL_START = "Europe/Berlin", "EUR", 4
 

@@ -20,7 +20,7 @@ from orchestration.defs.alerts import failure_summary, nightly_failure_alert, se
 from orchestration.defs.transform import dbt_failure
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from .conftest import SEED, NightlyRuns, audit_and_publish_job, auth, point_pipeline_at
+from ..conftest import SEED, NightlyRuns, audit_and_publish_job, auth, point_pipeline_at
 
 
 class Receiver:
