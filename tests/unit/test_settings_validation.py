@@ -194,3 +194,16 @@ def test_the_background_sandbox_is_used_when_no_crm_is_configured(clean_env, mon
     _sandbox_env(env_file, dead.pid)  # the sandbox's process is gone
     with pytest.raises(ConfigError, match="start the bundled sandbox with `make sandbox`"):
         load_settings().token()
+
+
+def test_the_benchmarks_settings_pass_the_checks(clean_env, monkeypatch):
+    """`make bench` runs the nightly job with its own settings: they must pass the same
+    checks as a user's (an unthrottled rate of 1,000,000 once failed them)."""
+    from ingestion.sandbox.runner import RunningSandbox
+    from orchestration.bench.nightly import nightly_env
+    from orchestration.lib.config import check_all_settings
+
+    sandbox = RunningSandbox("http://127.0.0.1:8765", "sandbox-token", "small", 42)
+    for key, value in nightly_env(clean_env, sandbox).items():
+        monkeypatch.setenv(key, value)
+    assert check_all_settings().crm_max_requests_per_10s >= 100_000
