@@ -8,7 +8,7 @@ An open deal (`core.fct_deals`, not closed) is
 
 - **stuck** when it entered its current stage more than `STUCK_MULTIPLE` times the
   company median days-in-stage for that stage ago. The median is over every finished stay
-  in that pipeline stage in the deal-stage history (all deals, all time);
+  in that pipeline stage (`intermediate.int_deal_stage_stays`, all deals, all time);
 - **slipping** when its expected close date (`close_date_property`) is before the as-of
   time, or when the expected close date was ever pushed out (a `closedate` change in the
   property history to a later date than the value before it).
@@ -37,18 +37,15 @@ deals as (
     select * from core.fct_deals where not is_closed
 ),
 
+-- Stays in a stage (intermediate.int_deal_stage_stays) of the deals in core.fct_deals.
 stage_stays as (
-    select
-        d.pipeline_id,
-        h.deal_id,
-        h.value as stage_id,
-        h.changed_at as entered_at,
-        lead(h.changed_at) over (partition by h.deal_id order by h.changed_at) as left_at
-    from staging.stg_hubspot__deal_property_history as h
-    inner join core.fct_deals as d on d.deal_id = h.deal_id
-    where h.property_name = 'dealstage'
+    select d.pipeline_id, s.deal_id, s.stage_id, s.entered_at, s.left_at, s.is_current
+    from intermediate.int_deal_stage_stays as s
+    inner join core.fct_deals as d on d.deal_id = s.deal_id
 ),
 
+-- Days as a double from the timestamps (not the model's decimal days_in_stage), so the
+-- medians and the stuck threshold stay exactly what the pages have always shown.
 stage_norms as (
     select
         pipeline_id,
@@ -57,15 +54,12 @@ stage_norms as (
             order by epoch(left_at - entered_at) / 86400.0
         ) as median_days_in_stage
     from stage_stays
-    where left_at is not null
+    where not is_current
     group by 1, 2
 ),
 
 current_stays as (
-    select deal_id, stage_id, max(entered_at) as entered_at
-    from stage_stays
-    where left_at is null
-    group by 1, 2
+    select deal_id, stage_id, entered_at from stage_stays where is_current
 ),
 
 close_date_changes as (

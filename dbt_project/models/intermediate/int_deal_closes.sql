@@ -1,37 +1,18 @@
 -- When each currently-closed deal entered its current closed stage, and who owned it then.
 -- A deal moved back to an open stage after closing has no row here (it is open again).
-with deals as (
-    select deal_id, pipeline_id from {{ ref('stg_hubspot__deals') }}
-),
-
-stage_changes as (
-    select
-        h.deal_id,
-        h.value as stage_id,
-        h.changed_at,
-        coalesce(s.is_closed, false) as is_closed
-    from {{ ref('stg_hubspot__deal_property_history') }} as h
-    inner join deals as d on d.deal_id = h.deal_id
-    left join {{ ref('stg_hubspot__deal_pipeline_stages') }} as s
-        on s.pipeline_id = d.pipeline_id and s.stage_id = h.value
-    where h.property_name = 'dealstage'
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (partition by deal_id order by changed_at desc, stage_id) as recency
-    from stage_changes
+with stays as (
+    select deal_id, stage_id, entered_at, is_closed_stage, is_current
+    from {{ ref('int_deal_stage_stays') }}
 ),
 
 -- History includes the current value as its newest entry.
 current_stage as (
-    select deal_id, stage_id, is_closed from ranked where recency = 1
+    select deal_id, stage_id, is_closed_stage from stays where is_current
 ),
 
 last_other_stage as (
-    select s.deal_id, max(s.changed_at) as last_other_at
-    from stage_changes as s
+    select s.deal_id, max(s.entered_at) as last_other_at
+    from stays as s
     inner join current_stage as c on c.deal_id = s.deal_id
     where s.stage_id <> c.stage_id
     group by s.deal_id
@@ -39,11 +20,11 @@ last_other_stage as (
 
 -- Entry into the current closed stage: the first change of its final uninterrupted run.
 closes as (
-    select c.deal_id, min(s.changed_at) as closed_at
+    select c.deal_id, min(s.entered_at) as closed_at
     from current_stage as c
-    inner join stage_changes as s on s.deal_id = c.deal_id and s.stage_id = c.stage_id
+    inner join stays as s on s.deal_id = c.deal_id and s.stage_id = c.stage_id
     left join last_other_stage as o on o.deal_id = c.deal_id
-    where c.is_closed and (o.last_other_at is null or s.changed_at > o.last_other_at)
+    where c.is_closed_stage and (o.last_other_at is null or s.entered_at > o.last_other_at)
     group by c.deal_id
 ),
 

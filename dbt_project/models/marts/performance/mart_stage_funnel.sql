@@ -23,14 +23,8 @@ deals as (
     select deal_id, pipeline_id, created_month from {{ ref('fct_deals') }}
 ),
 
-changes as (
-    select
-        h.deal_id,
-        h.value as stage_id,
-        h.changed_at,
-        lead(h.changed_at) over (partition by h.deal_id order by h.changed_at) as left_at
-    from {{ ref('stg_hubspot__deal_property_history') }} as h
-    where h.property_name = 'dealstage'
+stays as (
+    select deal_id, stage_id, days_in_stage from {{ ref('int_deal_stage_stays') }}
 ),
 
 reach as (
@@ -41,7 +35,7 @@ reach as (
         max(case when not s.is_lost_stage then s.display_order end) as furthest_order,
         max(case when s.is_lost_stage then 1 else 0 end) as entered_lost
     from deals as d
-    inner join changes as c on c.deal_id = d.deal_id
+    inner join stays as c on c.deal_id = d.deal_id
     inner join stages as s on s.pipeline_id = d.pipeline_id and s.stage_id = c.stage_id
     group by 1, 2, 3
 ),
@@ -74,12 +68,10 @@ days_in_stage as (
         d.pipeline_id,
         d.created_month,
         c.stage_id,
-        percentile_cont(0.5) within group (
-            order by {{ days_between('c.changed_at', 'c.left_at') }}
-        ) as median_days_in_stage
-    from changes as c
+        percentile_cont(0.5) within group (order by c.days_in_stage) as median_days_in_stage
+    from stays as c
     inner join deals as d on d.deal_id = c.deal_id
-    where c.left_at is not null
+    where c.days_in_stage is not null
     group by 1, 2, 3
 )
 

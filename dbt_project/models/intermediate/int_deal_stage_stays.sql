@@ -1,0 +1,47 @@
+-- One row per change of a deal's stage (dealstage history): the stay that change starts, until
+-- the next change. The one place stage durations are worked out (closes, stage funnel,
+-- the rep pages' stuck deals).
+with deals as (
+    select deal_id, pipeline_id from {{ ref('stg_hubspot__deals') }}
+),
+
+stages as (
+    select pipeline_id, stage_id, is_closed from {{ ref('stg_hubspot__deal_pipeline_stages') }}
+),
+
+changes as (
+    select
+        h.deal_id,
+        d.pipeline_id,
+        h.value as stage_id,
+        h.changed_at as entered_at
+    from {{ ref('stg_hubspot__deal_property_history') }} as h
+    inner join deals as d on d.deal_id = h.deal_id
+    where h.property_name = 'dealstage'
+),
+
+-- Of changes at the same instant, the smallest stage id counts as the later one (the deal's
+-- current stage when they are its newest), as the close logic always did.
+ordered as (
+    select
+        *,
+        lag(stage_id) over stay_order as from_stage_id,
+        lead(stage_id) over stay_order as to_stage_id,
+        lead(entered_at) over stay_order as left_at
+    from changes
+    window stay_order as (partition by deal_id order by entered_at, stage_id desc)
+)
+
+select
+    o.deal_id,
+    o.pipeline_id,
+    o.stage_id,
+    coalesce(s.is_closed, false) as is_closed_stage,
+    o.from_stage_id,
+    o.to_stage_id,
+    o.entered_at,
+    o.left_at,
+    o.left_at is null as is_current,
+    {{ days_between('o.entered_at', 'o.left_at') }} as days_in_stage
+from ordered as o
+left join stages as s on s.pipeline_id = o.pipeline_id and s.stage_id = o.stage_id
