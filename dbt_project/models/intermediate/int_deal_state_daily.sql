@@ -129,5 +129,5 @@ select
     {{ parse_timestamptz('s.expected_close_raw') }} as expected_close_at,
     s.deal_updated_at
 from state as s
-left join {{ ref('stg_hubspot__deal_pipeline_stages') }} as st
+left join {{ ref('int_crm__pipeline_stages') }} as st
     on st.pipeline_id = s.pipeline_id and st.stage_id = s.stage_id

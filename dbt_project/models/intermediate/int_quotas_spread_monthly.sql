@@ -8,7 +8,7 @@ with targets as (
         {{ reporting_date('g.starts_at') }} as first_day,
         {{ reporting_date('g.ends_at') }} as last_day
     from {{ ref('stg_hubspot__goal_targets') }} as g
-    inner join {{ ref('stg_hubspot__owners') }} as o on o.user_id = g.assignee_user_id
+    inner join {{ ref('int_crm__reps') }} as o on o.user_id = g.assignee_user_id
     where not g.is_archived
       and g.goal_target_id not in (select loaded_id from {{ ref('quarantine_goal_targets') }})
       and g.goal_type in ({{ "'" ~ var('quota_goal_types') | join("', '") ~ "'" }})

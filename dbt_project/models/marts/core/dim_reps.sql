@@ -8,4 +8,4 @@ select
     team_id,
     team_name,
     is_archived
-from {{ ref('stg_hubspot__owners') }}
+from {{ ref('int_crm__reps') }}

@@ -2,6 +2,6 @@ select
     team_id,
     max(team_name) as team_name,
     sum(case when is_archived then 0 else 1 end) as rep_count
-from {{ ref('stg_hubspot__owners') }}
+from {{ ref('int_crm__reps') }}
 where team_id is not null
 group by team_id

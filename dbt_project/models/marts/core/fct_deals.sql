@@ -11,7 +11,7 @@ deals as (
 ),
 
 stages as (
-    select * from {{ ref('stg_hubspot__deal_pipeline_stages') }}
+    select * from {{ ref('int_crm__pipeline_stages') }}
 ),
 
 closes as (
@@ -34,8 +34,8 @@ joined as (
         s.stage_label,
         s.probability as stage_probability,
         coalesce(s.is_closed, false) as is_closed,
-        coalesce(s.is_closed and s.probability = 1, false) as is_won,
-        coalesce(s.is_closed and s.probability = 0, false) as is_lost,
+        coalesce(s.is_won, false) as is_won,
+        coalesce(s.is_lost, false) as is_lost,
         d.owner_id as current_owner_id,
         case
             when s.is_closed then coalesce(c.owner_id_at_close, d.owner_id)
