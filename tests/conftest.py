@@ -83,6 +83,20 @@ def raw_content(path: str | Path) -> dict[str, set[tuple[str, str]]]:
         con.close()
 
 
+def sales_regions(path: str | Path) -> dict[str, str]:
+    """The custom deal property `sales_region` as loaded (--custom-properties): id -> value."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return dict(
+            con.execute(
+                "select id, properties__sales_region from raw_hubspot.deals "
+                "where properties__sales_region is not null"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+
+
 @dataclass
 class NightlyRuns:
     first: dg.ExecuteInProcessResult

@@ -17,7 +17,7 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from ..conftest import SEED, point_pipeline_at, raw_content
+from ..conftest import SEED, point_pipeline_at, raw_content, sales_regions
 from ..kpi_compare import compare_all
 
 
@@ -139,16 +139,7 @@ def test_new_custom_properties_land_as_columns_and_marts_stay_right(tmp_path, mo
         assert result.success, first_failure(result)
     org = Organisation("small", SEED)
     changed = set(add_custom_properties(org, SEED))
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    try:
-        rows = dict(
-            con.execute(
-                "select id, properties__sales_region from raw_hubspot.deals "
-                "where properties__sales_region is not null"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    rows = sales_regions(tmp_path / "warehouse.duckdb")
     assert set(rows) == changed
     assert all(rows[i] == org.objects["deals"][i].properties["sales_region"] for i in changed)
     problems = compare_all(str(tmp_path / "warehouse.duckdb"), Truth(Organisation("small", SEED)))

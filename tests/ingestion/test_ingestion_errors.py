@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import httpx
 import pytest
 from dagster_dlt import DagsterDltResource
@@ -30,7 +29,7 @@ from orchestration.lib.load_errors import load_failure
 from orchestration.lib.partitions import last_complete_day
 from orchestration.lib.runs import first_failure
 
-from ..conftest import SEED, point_pipeline_at, raw_content
+from ..conftest import SEED, point_pipeline_at, raw_content, sales_regions
 
 
 def run_raw_step() -> dg.ExecuteInProcessResult:
@@ -105,16 +104,7 @@ def test_custom_properties_survive_a_night_of_server_errors(tmp_path, monkeypatc
     assert stats["errors"] > 10, stats
     org = Organisation("small", SEED)
     changed = add_custom_properties(org, SEED)
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    try:
-        rows = dict(
-            con.execute(
-                "select id, properties__sales_region from raw_hubspot.deals "
-                "where properties__sales_region is not null"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    rows = sales_regions(tmp_path / "warehouse.duckdb")
     assert len(rows) == len(changed) > 100
     assert rows == {i: org.objects["deals"][i].properties["sales_region"] for i in changed}
 
