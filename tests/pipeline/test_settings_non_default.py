@@ -12,7 +12,7 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
-from ..conftest import SEED
+from ..conftest import SEED, point_pipeline_at
 from ..kpi_compare import compare_all
 
 TIMEZONE, CURRENCY, FISCAL_START = "Europe/Berlin", "EUR", 4
@@ -23,10 +23,8 @@ def berlin_warehouse(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("berlin") / "warehouse.duckdb"
     extra = ("--timezone", TIMEZONE, "--home-currency", CURRENCY)
     with sandbox_process("small", SEED, extra_args=extra) as sb, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CRM_BASE_URL", sb.base_url)
-        mp.setenv("CRM_ACCESS_TOKEN", sb.token)
-        mp.setenv("CRM_MAX_REQUESTS_PER_10S", "10000")
-        mp.setenv("WAREHOUSE_PATH", str(path))
+        # Every path of its own: the session's serving file must stay the session's.
+        point_pipeline_at(mp, sb, path.parent)
         mp.setenv("REPORTING_TIMEZONE", TIMEZONE)
         mp.setenv("HOME_CURRENCY", CURRENCY)
         mp.setenv("FISCAL_YEAR_START_MONTH", str(FISCAL_START))
