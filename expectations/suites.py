@@ -193,17 +193,16 @@ SUITES: list[Suite] = [
             not_null("created_at"),
             between("amount_home", 0, None),
             between("days_to_close", 0, None),
-            # Nothing valid dropped: every staged deal still in the CRM (not deleted, not
-            # merged into another) is either a fact or quarantined.
-            row_count_equals("staged_deals_not_quarantined"),
+            # Nothing valid dropped: every deal the CRM connections list as usable (not
+            # deleted, not quarantined) and not merged into another is a fact.
+            row_count_equals("usable_deals_not_merged"),
         ],
         columns="deal_id, created_at, amount_home, days_to_close",
         context_queries={
-            "staged_deals_not_quarantined": (
-                "select count(*) from staging.stg_hubspot__deals where not is_archived "
-                "and deal_id not in (select loaded_id from quarantine.quarantine_deals) "
-                "and deal_id not in (select merged_id from intermediate.int_merges_resolved "
-                "where object_type = 'deals')"
+            "usable_deals_not_merged": (
+                "select count(*) from intermediate.int_crm__deals "
+                "where deal_id not in (select merged_id from intermediate.int_merges_resolved "
+                "where object_type = 'deal')"
             )
         },
     ),
@@ -224,7 +223,7 @@ SUITES: list[Suite] = [
         # Fresh: the newest change is at most freshness_max_age_hours (a setting, passed in
         # ctx) older than the CRM's own clock at the latest extraction.
         context_queries={
-            "crm_clock": "select max(crm_clock_at) from staging.stg_hubspot__extractions"
+            "crm_clock": "select max(crm_clock_at) from intermediate.int_crm__extractions"
         },
     ),
 ]

@@ -31,7 +31,8 @@ with flagged as (
     where not coalesce(r.archived, false)  -- deleted in the CRM: left out, not quarantined
     {%- if object_type in ('companies', 'contacts', 'deals') %}
         and r.id not in (  -- merged into another record: gone from the CRM as well
-            select merged_id from {{ ref('int_merges_resolved') }} where object_type = '{{ object_type }}'
+            select merged_id from {{ ref('int_merges_resolved') }}
+            where object_type = '{{ {'companies': 'company', 'contacts': 'contact', 'deals': 'deal'}[object_type] }}'
         )
     {%- endif %}
 )

@@ -37,8 +37,8 @@ def newest_change_queries(manifest: Manifest) -> dict[dg.AssetKey, str]:
 
 NEWEST_CHANGE_SQL = newest_change_queries(load_manifest())
 CRM_NOW_SQL = """
-    select crm_clock_at + (current_timestamp - to_timestamp(cast(_dlt_load_id as double)))
-    from raw_hubspot.extractions order by _dlt_load_id desc limit 1
+    select crm_clock_at + (current_timestamp - to_timestamp(cast(load_id as double)))
+    from intermediate.int_crm__extractions order by load_id desc limit 1
 """
 
 

@@ -16,7 +16,8 @@ READS = [
     dg.AssetKey(["marts", "mart_rep_scorecard_wide"]),
     dg.AssetKey(["core", "fct_deals"]),
     dg.AssetKey(["intermediate", "int_data_as_of"]),
-    dg.AssetKey(["staging", "stg_hubspot__deal_property_history"]),
+    dg.AssetKey(["intermediate", "int_deal_stage_stays"]),
+    dg.AssetKey(["intermediate", "int_crm__deal_history"]),
 ]
 
 

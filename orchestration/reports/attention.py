@@ -10,8 +10,9 @@ An open deal (`core.fct_deals`, not closed) is
   company median days-in-stage for that stage ago. The median is over every finished stay
   in that pipeline stage (`intermediate.int_deal_stage_stays`, all deals, all time);
 - **slipping** when its expected close date (`close_date_property`) is before the as-of
-  time, or when the expected close date was ever pushed out (a `closedate` change in the
-  property history to a later date than the value before it).
+  time, or when the expected close date was ever pushed out (an `expected_close` change in
+  the deal history, `intermediate.int_crm__deal_history`, to a later date than the value
+  before it).
 
 A deal can be both; deals that are neither do not appear on the page.
 """
@@ -69,8 +70,8 @@ close_date_changes as (
         lag(try_cast(value as timestamptz)) over (
             partition by deal_id order by changed_at
         ) as previous_expected_close_at
-    from staging.stg_hubspot__deal_property_history
-    where property_name = 'closedate'
+    from intermediate.int_crm__deal_history
+    where property = 'expected_close'
 ),
 
 pushes as (

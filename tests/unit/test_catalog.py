@@ -74,7 +74,8 @@ def test_freshness_watches_the_daily_raw_tables_and_every_mart():
 
 
 def test_every_quarantine_model_is_in_the_union_and_the_share_check():
-    files = _files(MODELS / "quarantine", "quarantine_*.sql")
+    # Each CRM's quarantine models live in its folder: models/staging/<crm>/quarantine/.
+    files = _files(MODELS / "staging", "*/quarantine/quarantine_*.sql")
     manifest = catalog.load_manifest()
     in_manifest = {
         n["name"]
@@ -165,7 +166,7 @@ def test_dbt_build_stops_when_a_quarantine_model_is_left_out_of_the_union(tmp_pa
         shutil.copy(source / name, project / name)
     for folder in ("models", "macros", "tests"):
         shutil.copytree(source / folder, project / folder)
-    quarantine = project / "models" / "quarantine"
+    quarantine = project / "models" / "staging" / "hubspot" / "quarantine"
     shutil.copy(quarantine / "quarantine_calls.sql", quarantine / "quarantine_widgets.sql")
     dbt = Path(sys.executable).parent / "dbt"
     done = subprocess.run(

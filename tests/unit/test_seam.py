@@ -1,52 +1,48 @@
-"""The CRM seam (issue 12): marts read the CRM-neutral int_crm__* relations, never a CRM's own.
+"""The CRM seam (issue 12): core reads the CRM-neutral int_crm__* relations, never a CRM's own.
 
-For every model under models/marts/ this lists the CRM-specific relations it reads
-directly (stg_<crm>__*, int_<crm>__* other than int_crm__*, sources), from the dbt
-manifest. STILL_TO_MOVE is the explicit allow-list of those not yet behind the seam: it can
-only shrink (a read that is not in it fails; an entry no longer read fails too, so it is
-removed when its model moves).
+Every intermediate, core and mart model, and every SQL the rep pages and the Python checks
+run, is checked: none may name a CRM-specific relation (a CRM's staging models stg_<crm>__*,
+its adapter models int_<crm>__*, its quarantine models, or a raw table). Only the union
+models (models/crm/) read the adapters, and only a CRM's own folder (models/staging/<crm>/)
+reads its raw tables.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from orchestration.lib.catalog import load_manifest
 
-CRM_SPECIFIC = re.compile(r"^(stg_[a-z0-9]+__|int_(?!crm__)[a-z0-9]+__)")
+ROOT = Path(__file__).resolve().parents[2]
 
-# The entities already behind the seam: no marts model may read these directly.
-MOVED = {
-    "stg_hubspot__owners",
-    "stg_hubspot__owner_teams",
-    "stg_hubspot__deal_pipeline_stages",
-    "stg_hubspot__deal_pipelines",
-}
+CRM_SPECIFIC = re.compile(r"^(stg_[a-z0-9]+__|int_(?!crm__)[a-z0-9]+__|quarantine_)")
 
-STILL_TO_MOVE: dict[str, set[str]] = {
-    "dim_date": {"stg_hubspot__deals", "stg_hubspot__goal_targets"},
-    "fct_activities": {
-        "stg_hubspot__calls",
-        "stg_hubspot__emails",
-        "stg_hubspot__extractions",
-        "stg_hubspot__meetings",
-        "stg_hubspot__tasks",
-    },
-    "fct_deals": {"stg_hubspot__deal_companies", "stg_hubspot__deals"},
-    "fct_feedback": {"stg_hubspot__companies", "stg_hubspot__feedback_submissions"},
-    "fct_leads": {"stg_hubspot__contacts"},
-    # Edited by the stage-durations work (int_deal_stage_stays); moves to int_crm__pipeline_stages next.
-    "mart_stage_funnel": {"stg_hubspot__deal_pipeline_stages"},
-}
+# Folders of models/ that make up the CRM-neutral core.
+CORE_FOLDERS = {"intermediate", "marts"}
+
+# Python that queries the warehouse as a user of the core: the rep pages and the checks.
+PYTHON_READERS = [
+    *sorted((ROOT / "orchestration" / "reports").glob("*.py")),
+    *sorted((ROOT / "expectations").glob("*.py")),
+    ROOT / "orchestration" / "defs" / "freshness.py",
+    ROOT / "orchestration" / "defs" / "quality.py",
+    ROOT / "orchestration" / "defs" / "reports.py",
+]
+# A relation named in SQL or an asset key: stg_x__y, int_x__y (not int_crm__), a raw table,
+# a CRM's quarantine model.
+NAMED_CRM_RELATION = re.compile(
+    r"\b(stg_[a-z0-9]+__\w+|int_(?!crm__)[a-z0-9]+__\w+|raw_[a-z0-9]+\.\w+|quarantine\.quarantine_\w+)"
+)
 
 
 def crm_specific_reads() -> dict[str, set[str]]:
-    """Per marts model, the CRM-specific relations it reads directly."""
+    """Per core model, the CRM-specific relations it reads directly (from the dbt manifest)."""
     manifest = load_manifest()
     nodes = {**manifest["nodes"], **manifest["sources"]}
     reads: dict[str, set[str]] = {}
     for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node["fqn"][1:2] != ["marts"]:
+        if node["resource_type"] != "model" or node["fqn"][1] not in CORE_FOLDERS:
             continue
         found = set()
         for parent_id in node["depends_on"]["nodes"]:
@@ -63,31 +59,44 @@ def crm_specific_reads() -> dict[str, set[str]]:
 def test_pattern_tells_crm_specific_from_crm_neutral() -> None:
     assert CRM_SPECIFIC.match("stg_hubspot__owners")
     assert CRM_SPECIFIC.match("int_hubspot__reps")
+    assert CRM_SPECIFIC.match("quarantine_deals")
     assert not CRM_SPECIFIC.match("int_crm__reps")
     assert not CRM_SPECIFIC.match("int_deal_closes")
+    assert not CRM_SPECIFIC.match("quarantined_records")
 
 
-def test_marts_models_are_found() -> None:
-    reads = crm_specific_reads()
-    # dim_reps, dim_teams read int_crm__reps only: they must not be listed
-    assert "dim_reps" not in reads and "dim_teams" not in reads
-    assert "fct_deals" in reads
-
-
-def test_moved_entities_are_read_only_through_the_seam() -> None:
-    offenders = {
-        model: sorted(relations & MOVED - STILL_TO_MOVE.get(model, set()))
-        for model, relations in crm_specific_reads().items()
+def test_core_models_are_all_checked() -> None:
+    manifest = load_manifest()
+    core = {
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["fqn"][1] in CORE_FOLDERS
     }
-    assert {m: r for m, r in offenders.items() if r} == {}
+    assert {"fct_deals", "fct_activities", "dim_date", "int_deal_stage_stays"} <= core
+    assert {"mart_stage_funnel", "int_merges_resolved", "int_data_as_of"} <= core
 
 
-def test_crm_specific_reads_only_shrink() -> None:
-    reads = crm_specific_reads()
-    print("CRM-specific relations still read by marts models:")
-    for model, relations in sorted(reads.items()):
-        print(f"  {model}: {', '.join(sorted(relations))}")
-    new = {m: sorted(r - STILL_TO_MOVE.get(m, set())) for m, r in reads.items()}
-    assert {m: r for m, r in new.items() if r} == {}, "not behind the seam and not allowed"
-    gone = {m: sorted(r - reads.get(m, set())) for m, r in STILL_TO_MOVE.items()}
-    assert {m: r for m, r in gone.items() if r} == {}, "moved: remove from STILL_TO_MOVE"
+def test_core_models_read_only_the_seam() -> None:
+    assert crm_specific_reads() == {}
+
+
+def test_the_pattern_finds_a_crm_relation_in_sql() -> None:
+    sql = (
+        "select * from staging.stg_hubspot__deals join raw_hubspot.extractions using (x) "
+        "where x not in (select loaded_id from quarantine.quarantine_deals)"
+    )
+    assert NAMED_CRM_RELATION.findall(sql) == [
+        "stg_hubspot__deals",
+        "raw_hubspot.extractions",
+        "quarantine.quarantine_deals",
+    ]
+    assert NAMED_CRM_RELATION.findall("from intermediate.int_crm__deal_history") == []
+
+
+def test_pages_and_checks_name_no_crm_relation() -> None:
+    assert all(path.exists() for path in PYTHON_READERS)
+    named = {
+        str(path.relative_to(ROOT)): sorted(set(NAMED_CRM_RELATION.findall(path.read_text())))
+        for path in PYTHON_READERS
+    }
+    assert {path: found for path, found in named.items() if found} == {}

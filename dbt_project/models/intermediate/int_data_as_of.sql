@@ -4,18 +4,18 @@
 with newest as (
     select max(t) as newest_change_at
     from (
-        select max(changed_at) as t from {{ ref('stg_hubspot__deal_property_history') }}
+        select max(changed_at) as t from {{ ref('int_crm__deal_history') }}
         union all
         select max(occurred_at) from {{ ref('fct_activities') }}
         union all
-        select max(submitted_at) from {{ ref('stg_hubspot__feedback_submissions') }}
+        select max(submitted_at) from {{ ref('int_crm__feedback') }}
         union all
-        select max(updated_at) from {{ ref('stg_hubspot__contacts') }}
+        select max(updated_at) from {{ ref('int_crm__leads') }}
     ) as changes
 ),
 
 clock as (
-    select max(crm_clock_at) as crm_clock_at from {{ ref('stg_hubspot__extractions') }}
+    select max(crm_clock_at) as crm_clock_at from {{ ref('int_crm__extractions') }}
 ),
 
 as_of as (

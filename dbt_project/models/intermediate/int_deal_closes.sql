@@ -30,8 +30,8 @@ closes as (
 
 owner_changes as (
     select deal_id, value as owner_id, changed_at
-    from {{ ref('stg_hubspot__deal_property_history') }}
-    where property_name = 'hubspot_owner_id'
+    from {{ ref('int_crm__deal_history') }}
+    where property = 'owner'
 ),
 
 owner_at_close as (

@@ -1,12 +1,12 @@
--- One row per change of a deal's stage (dealstage history): the stay that change starts, until
+-- One row per change of a deal's stage (its stage history): the stay that change starts, until
 -- the next change. The one place stage durations are worked out (closes, stage funnel,
 -- the rep pages' stuck deals).
 with deals as (
-    select deal_id, pipeline_id from {{ ref('stg_hubspot__deals') }}
+    select deal_id, pipeline_id from {{ ref('int_crm__deals') }}
 ),
 
 stages as (
-    select pipeline_id, stage_id, is_closed from {{ ref('stg_hubspot__deal_pipeline_stages') }}
+    select pipeline_id, stage_id, is_closed from {{ ref('int_crm__pipeline_stages') }}
 ),
 
 changes as (
@@ -15,9 +15,9 @@ changes as (
         d.pipeline_id,
         h.value as stage_id,
         h.changed_at as entered_at
-    from {{ ref('stg_hubspot__deal_property_history') }} as h
+    from {{ ref('int_crm__deal_history') }} as h
     inner join deals as d on d.deal_id = h.deal_id
-    where h.property_name = 'dealstage'
+    where h.property = 'stage'
 ),
 
 -- Of changes at the same instant, the smallest stage id counts as the later one (the deal's

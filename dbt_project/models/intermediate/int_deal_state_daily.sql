@@ -20,7 +20,7 @@ with as_of as (
 ),
 
 history as (
-    select * from {{ ref('stg_hubspot__deal_property_history') }}
+    select * from {{ ref('int_crm__deal_history') }}
 ),
 
 deals as (
@@ -77,22 +77,21 @@ existing_days as (
 intervals as (
     select
         deal_id,
-        property_name,
+        property,
         value,
         changed_at as valid_from,
         lead(changed_at) over (
-            partition by deal_id, property_name order by changed_at
+            partition by deal_id, property order by changed_at
         ) as valid_to
     from history
-    where property_name in ('dealstage', 'amount_in_home_currency', 'closedate', 'hubspot_owner_id')
-        and deal_id in (select deal_id from deals)  -- only the deals re-stated
+    where deal_id in (select deal_id from deals)  -- only the deals re-stated
 ),
 
 {% set props = {
-    'dealstage': 'stage_id',
-    'amount_in_home_currency': 'amount_home_raw',
-    'closedate': 'expected_close_raw',
-    'hubspot_owner_id': 'owner_id',
+    'stage': 'stage_id',
+    'amount_home': 'amount_home_raw',
+    'expected_close': 'expected_close_raw',
+    'owner': 'owner_id',
 } %}
 
 state as (
@@ -109,7 +108,7 @@ state as (
     {%- for prop, column in props.items() %}
     left join intervals as p{{ loop.index }}
         on p{{ loop.index }}.deal_id = dd.deal_id
-        and p{{ loop.index }}.property_name = '{{ prop }}'
+        and p{{ loop.index }}.property = '{{ prop }}'
         and p{{ loop.index }}.valid_from <= dd.state_at
         and (p{{ loop.index }}.valid_to is null or dd.state_at < p{{ loop.index }}.valid_to)
     {%- endfor %}

@@ -1,4 +1,4 @@
--- The merge map: one row per merged-away CRM record (companies, contacts, deals) with the
+-- The merge map: one row per merged-away CRM record (company, contact, deal) with the
 -- record it lives on in now. A raw row loaded before a later merge can still list ids that
 -- moved on (A absorbed B, then C absorbed A): candidates that were themselves merged away
 -- are followed to their survivor, up to max_depth merges deep, and of several survivors
@@ -6,7 +6,7 @@
 {%- set max_depth = 3 %}
 with merges as (
     select object_type, merged_id, merged_into_id, merged_into_updated_at
-    from {{ ref('stg_hubspot__merged_records') }}
+    from {{ ref('int_crm__merges') }}
 ),
 
 hop_0 as (

@@ -2,16 +2,12 @@
 -- spread evenly by day: each month gets target x (its days in the target / target days).
 with targets as (
     select
-        g.goal_target_id,
-        o.owner_id,
-        g.target_amount,
-        {{ reporting_date('g.starts_at') }} as first_day,
-        {{ reporting_date('g.ends_at') }} as last_day
-    from {{ ref('stg_hubspot__goal_targets') }} as g
-    inner join {{ ref('int_crm__reps') }} as o on o.user_id = g.assignee_user_id
-    where not g.is_archived
-      and g.goal_target_id not in (select loaded_id from {{ ref('quarantine_goal_targets') }})
-      and g.goal_type in ({{ "'" ~ var('quota_goal_types') | join("', '") ~ "'" }})
+        quota_id as goal_target_id,
+        owner_id,
+        quota_amount as target_amount,
+        {{ reporting_date('starts_at') }} as first_day,
+        {{ reporting_date('ends_at') }} as last_day
+    from {{ ref('int_crm__quotas') }}
 ),
 
 days_per_month as (

@@ -2,9 +2,9 @@
 with bounds as (
     select min(d) as first_day, max(d) as last_day
     from (
-        select {{ reporting_date('created_at') }} as d from {{ ref('stg_hubspot__deals') }}
+        select {{ reporting_date('created_at') }} as d from {{ ref('int_crm__deals') }}
         union all
-        select {{ reporting_date('close_date_property') }} from {{ ref('stg_hubspot__deals') }}
+        select {{ reporting_date('expected_close_at') }} from {{ ref('int_crm__deals') }}
         union all
         select {{ reporting_date('closed_at') }} from {{ ref('int_deal_closes') }}
         union all
@@ -12,9 +12,9 @@ with bounds as (
         union all
         select as_of_date from {{ ref('int_data_as_of') }}
         union all
-        select {{ reporting_date('starts_at') }} from {{ ref('stg_hubspot__goal_targets') }}
+        select {{ reporting_date('starts_at') }} from {{ ref('int_crm__quotas') }}
         union all
-        select {{ reporting_date('ends_at') }} from {{ ref('stg_hubspot__goal_targets') }}
+        select {{ reporting_date('ends_at') }} from {{ ref('int_crm__quotas') }}
     ) as all_days
 ),
 

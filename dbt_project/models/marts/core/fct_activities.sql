@@ -4,7 +4,7 @@
         unique_key='activity_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        post_hook="delete from {{ this }} where activity_key in ({{ excluded_activity_keys() }})",
+        post_hook="delete from {{ this }} where activity_key not in (select activity_type || ':' || activity_id from {{ ref('int_crm__activities') }} where activity_id is not null)",
     )
 }}
 -- One row per call, email, meeting and task. Activities credit their own owner.
@@ -14,50 +14,29 @@
 -- next-day build): a run re-states the activities modified since the newest modification
 -- already here, those not here yet (new, or out of quarantine), those of merged-away
 -- deals, and, with DBT_WINDOW_START (a partition day or backfill range), those modified
--- since it; the post-hook removes activities deleted (archived) or quarantined since.
+-- since it; the post-hook removes activities the CRM no longer lists as usable (deleted or
+-- quarantined since).
 {#- A table built before fct_activities had updated_at is re-stated whole once. -#}
 {%- set restate_changes = is_incremental()
     and 'updated_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 with activities as (
-    select
-        'call' as activity_type, call_id as activity_id, owner_id, occurred_at, deal_id,
-        true as is_completed, disposition_id as call_disposition_id, updated_at, is_archived
-    from {{ ref('stg_hubspot__calls') }}
-    union all
-    select
-        'email', email_id, owner_id, occurred_at, deal_id, true, null, updated_at, is_archived
-    from {{ ref('stg_hubspot__emails') }}
-    union all
-    select
-        'meeting', meeting_id, owner_id, occurred_at, deal_id, true, null, updated_at, is_archived
-    from {{ ref('stg_hubspot__meetings') }}
-    union all
-    select
-        'task', task_id, owner_id, occurred_at, deal_id, coalesce(is_completed, false), null,
-        updated_at, is_archived
-    from {{ ref('stg_hubspot__tasks') }}
-),
-
-quarantined as (
-    {{ quarantined_activities() }}
+    select * from {{ ref('int_crm__activities') }}
 ),
 
 merged_deals as (
-    select merged_id, merged_into_id from {{ ref('int_merges_resolved') }} where object_type = 'deals'
+    select merged_id, merged_into_id from {{ ref('int_merges_resolved') }} where object_type = 'deal'
 ),
 
 -- The CRM's clock at the newest extraction: a modification time after it is not a real one.
 crm_clock as (
-    select max(crm_clock_at) as crm_clock_at from {{ ref('stg_hubspot__extractions') }}
+    select max(crm_clock_at) as crm_clock_at from {{ ref('int_crm__extractions') }}
 ),
 
 valid as (
     select a.*
     from activities as a
-    left join quarantined as q on q.activity_type = a.activity_type and q.activity_id = a.activity_id
-    where not a.is_archived and q.activity_id is null
     {% if restate_changes %}
-        and (
+    where (
             a.updated_at is null
             or a.updated_at >= (select max(t.updated_at) from {{ this }} as t)
             or a.deal_id in (select merged_id from merged_deals)
@@ -82,10 +61,7 @@ select
     coalesce(m.merged_into_id, v.deal_id) as deal_id,
     v.is_completed,
     v.call_disposition_id,
-    coalesce(
-        v.call_disposition_id in ({{ "'" ~ var('connected_call_dispositions') | join("', '") ~ "'" }}),
-        false
-    ) as is_connected_call,
+    v.is_connected_call,
     case when v.updated_at <= c.crm_clock_at then v.updated_at end as updated_at
 from valid as v
 cross join crm_clock as c

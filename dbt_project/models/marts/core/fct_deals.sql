@@ -3,11 +3,9 @@ with merges as (
 ),
 
 deals as (
-    select * from {{ ref('stg_hubspot__deals') }}
-    where not is_archived
-        and deal_id not in (select loaded_id from {{ ref('quarantine_deals') }})
-        -- merged into another deal: gone from the CRM, though raw keeps its last row
-        and deal_id not in (select merged_id from merges where object_type = 'deals')
+    select * from {{ ref('int_crm__deals') }}
+    -- merged into another deal: gone from the CRM, though raw keeps its last row
+    where deal_id not in (select merged_id from merges where object_type = 'deal')
 ),
 
 stages as (
@@ -16,13 +14,6 @@ stages as (
 
 closes as (
     select * from {{ ref('int_deal_closes') }}
-),
-
-companies as (
-    select dc.deal_id, min(coalesce(m.merged_into_id, dc.company_id)) as company_id
-    from {{ ref('stg_hubspot__deal_companies') }} as dc
-    left join merges as m on m.object_type = 'companies' and m.merged_id = dc.company_id
-    group by dc.deal_id
 ),
 
 joined as (
@@ -41,19 +32,19 @@ joined as (
             when s.is_closed then coalesce(c.owner_id_at_close, d.owner_id)
             else d.owner_id
         end as owner_id,
-        co.company_id,
+        coalesce(m.merged_into_id, d.company_id) as company_id,
         d.amount,
         d.currency_code,
         coalesce(d.amount_home, case when d.currency_code = '{{ var("home_currency") }}' then d.amount end)
             as amount_home,
         d.created_at,
-        case when s.is_closed then coalesce(c.closed_at, d.close_date_property) end as closed_at,
-        d.close_date_property,
+        case when s.is_closed then coalesce(c.closed_at, d.expected_close_at) end as closed_at,
+        d.expected_close_at as close_date_property,
         d.updated_at
     from deals as d
     left join stages as s on s.pipeline_id = d.pipeline_id and s.stage_id = d.stage_id
     left join closes as c on c.deal_id = d.deal_id
-    left join companies as co on co.deal_id = d.deal_id
+    left join merges as m on m.object_type = 'company' and m.merged_id = d.company_id
 )
 
 select

@@ -7,20 +7,16 @@ with merges as (
 
 submissions as (
     select
-        f.feedback_submission_id,
+        f.feedback_id as feedback_submission_id,
         f.survey_type,
         f.survey_name,
         f.score,
         f.submitted_at,
         coalesce(md.merged_into_id, f.deal_id) as deal_id,
         coalesce(mc.merged_into_id, f.company_id) as company_id
-    from {{ ref('stg_hubspot__feedback_submissions') }} as f
-    left join merges as md on md.object_type = 'deals' and md.merged_id = f.deal_id
-    left join merges as mc on mc.object_type = 'companies' and mc.merged_id = f.company_id
-    where not f.is_archived
-        and f.feedback_submission_id not in (
-            select loaded_id from {{ ref('quarantine_feedback_submissions') }}
-        )
+    from {{ ref('int_crm__feedback') }} as f
+    left join merges as md on md.object_type = 'deal' and md.merged_id = f.deal_id
+    left join merges as mc on mc.object_type = 'company' and mc.merged_id = f.company_id
 )
 
 select
@@ -37,4 +33,4 @@ select
     case when s.survey_type = 'NPS' and s.score <= 6 then true else false end as is_detractor
 from submissions as s
 left join {{ ref('fct_deals') }} as d on d.deal_id = s.deal_id
-left join {{ ref('stg_hubspot__companies') }} as c on c.company_id = s.company_id
+left join {{ ref('int_crm__companies') }} as c on c.company_id = s.company_id

@@ -4,12 +4,34 @@ with merges as (
     select object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
 ),
 
+leads as (
+    select * from {{ ref('int_crm__leads') }}
+    -- merged into another lead: gone from the CRM, though raw keeps its last row
+    where lead_id not in (select merged_id from merges where object_type = 'contact')
+),
+
+stage_dates as (
+    select
+        lead_id
+        {%- for stage in var('lifecycle_stages') %},
+        min(case when lifecycle_stage = '{{ stage }}' then reached_at end) as became_{{ stage }}_at
+        {%- endfor %}
+    from {{ ref('int_crm__lead_stages') }}
+    group by lead_id
+),
+
 contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
-    where not is_archived
-        and contact_id not in (select loaded_id from {{ ref('quarantine_contacts') }})
-        -- merged into another contact: gone from the CRM, though raw keeps its last row
-        and contact_id not in (select merged_id from merges where object_type = 'contacts')
+    select
+        l.lead_id as contact_id,
+        l.owner_id,
+        l.company_id,
+        l.lifecycle_stage,
+        l.created_at
+        {%- for stage in var('lifecycle_stages') %},
+        s.became_{{ stage }}_at
+        {%- endfor %}
+    from leads as l
+    left join stage_dates as s on s.lead_id = l.lead_id
 ),
 
 staged as (
@@ -35,7 +57,7 @@ staged as (
         {%- endfor %}
         {{ ns.expr }} as converted_at
     from contacts as c
-    left join merges as m on m.object_type = 'companies' and m.merged_id = c.company_id
+    left join merges as m on m.object_type = 'company' and m.merged_id = c.company_id
 )
 
 select

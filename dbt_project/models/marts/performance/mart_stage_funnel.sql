@@ -6,9 +6,9 @@ with stages as (
         pipeline_id,
         stage_id,
         stage_label,
-        display_order,
-        is_closed and probability = 0 as is_lost_stage
-    from {{ ref('stg_hubspot__deal_pipeline_stages') }}
+        stage_order as display_order,
+        is_lost as is_lost_stage
+    from {{ ref('int_crm__pipeline_stages') }}
 ),
 
 path as (
