@@ -1,11 +1,62 @@
-{#- The enabled CRM adapters (var crm_adapters, default ['hubspot']): int_crm__<entity> is
-    the union of their int_<crm>__<entity> models. A second CRM adds one entry to the var.
-    The contract's columns are selected by name, so an adapter's column order is free. -#}
+{#- The CRM connections (var crm_connections: a list of {name, kind}; default one HubSpot
+    connection named `hubspot`, set from the pipeline's connections, ingestion/connections.py).
+    A connection's raw tables are in the schema raw_<name>; its name is the rows' crm_source. -#}
+{% macro crm_connections(kind=none) -%}
+    {%- set found = [] -%}
+    {%- for connection in var('crm_connections') -%}
+        {%- if kind is none or connection['kind'] == kind -%}{%- do found.append(connection) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{#- The kinds of CRM enabled (each has its adapter models int_<kind>__*), in order. -#}
+{% macro crm_kinds() -%}
+    {%- set kinds = [] -%}
+    {%- for connection in crm_connections() -%}
+        {%- if connection['kind'] not in kinds -%}{%- do kinds.append(connection['kind']) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(kinds) }}
+{%- endmacro %}
+
+{#- A raw table of every connection of one kind, as one relation with crm_source first. The
+    first connection's table is the dbt source `raw_<kind>` (its schema follows the var), so
+    lineage and freshness see it; the others' are unioned by column name (their custom
+    properties may differ). -#}
+{% macro crm_raw(kind, table) -%}
+    {%- set connections = crm_connections(kind) -%}
+    {%- if connections | length == 1 -%}
+    (select '{{ connections[0]['name'] }}' as crm_source, * from {{ source('raw_' ~ kind, table) }})
+    {%- else -%}
+    (
+        {%- for connection in connections %}
+        select '{{ connection['name'] }}' as crm_source, *
+        from {{ source('raw_' ~ kind, table) if loop.first else adapter.quote('raw_' ~ connection['name']) ~ '.' ~ adapter.quote(table) }}
+        {{ "union all by name" if not loop.last }}
+        {%- endfor %}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- int_crm__<entity>: the union of the enabled CRM kinds' int_<kind>__<entity> adapter
+    models. The contract's columns are selected by name, so an adapter's column order is
+    free. -#}
 {% macro crm_union(entity) -%}
     {%- set columns = (model.columns or {}).keys() | list -%}
-    {%- for crm in var('crm_adapters') %}
+    {%- for kind in crm_kinds() %}
 select {{ columns | join(', ') if columns else '*' }}
-from {{ ref('int_' ~ crm ~ '__' ~ entity) }}
+from {{ ref('int_' ~ kind ~ '__' ~ entity) }}
 {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#- A pre-hook for an incremental model whose rows gained `column` (e.g. crm_source): a
+    table built before it existed is emptied once, so the run re-states every row instead of
+    adding keyed rows beside old ones. -#}
+{% macro empty_if_missing(column) -%}
+    {%- if execute and is_incremental()
+            and column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {%- endmacro %}

@@ -1,20 +1,21 @@
 {#- The KPI layer, one definition for every grain (docs/METRICS.md).
 
     month_totals(grain): counts, sums and medians per <grain> x reporting month, where
-    grain is 'rep' (owner_id), 'team' (team_id of the rep's primary team) or 'company'.
+    grain is 'rep' (rep_key), 'team' (team_key of the rep's primary team) or 'company'
+    (every CRM connection together). Facts join their rep by crm_source and owner_id.
     Medians and means are taken over the grain's own deals and leads, never averaged.
 
     kpi_formulas(t): the rates, computed from a month_totals relation aliased t.
     Empty denominators give NULL (safe_divide). -#}
 
 {% macro grain_key(grain) -%}
-    {{ return({'rep': 'r.owner_id', 'team': 'r.team_id', 'company': "'company'"}[grain]) }}
+    {{ return({'rep': 'r.rep_key', 'team': 'r.team_key', 'company': "'company'"}[grain]) }}
 {%- endmacro %}
 
 {% macro month_totals(grain) -%}
 {%- set key = grain_key(grain) -%}
 with reps as (
-    select owner_id, team_id from {{ ref('dim_reps') }}
+    select crm_source, owner_id, rep_key, team_id, team_key from {{ ref('dim_reps') }}
 ),
 
 months as (
@@ -44,7 +45,7 @@ deals as (
         d.amount_home,
         d.days_to_close
     from {{ ref('fct_deals') }} as d
-    inner join reps as r on r.owner_id = d.owner_id
+    inner join reps as r on r.crm_source = d.crm_source and r.owner_id = d.owner_id
     where d.is_closed
 ),
 
@@ -91,7 +92,7 @@ pipeline as (
             as slipped_deals,
         sum(case when p.is_qualified then 1 else 0 end) as open_qualified_deals_start
     from {{ ref('int_deal_pipeline_monthly') }} as p
-    inner join reps as r on r.owner_id = p.owner_id
+    inner join reps as r on r.crm_source = p.crm_source and r.owner_id = p.owner_id
     group by 1, 2
 ),
 
@@ -105,7 +106,7 @@ activities as (
         sum(case when a.activity_type = 'meeting' then 1 else 0 end) as meetings,
         sum(case when a.activity_type = 'task' and a.is_completed then 1 else 0 end) as tasks_completed
     from {{ ref('fct_activities') }} as a
-    inner join reps as r on r.owner_id = a.owner_id
+    inner join reps as r on r.crm_source = a.crm_source and r.owner_id = a.owner_id
     group by 1, 2
 ),
 
@@ -117,7 +118,7 @@ leads as (
         sum(case when l.is_converted then 1 else 0 end) as leads_converted,
         percentile_cont(0.5) within group (order by l.days_to_convert) as days_to_convert_median
     from {{ ref('fct_leads') }} as l
-    inner join reps as r on r.owner_id = l.owner_id
+    inner join reps as r on r.crm_source = l.crm_source and r.owner_id = l.owner_id
     group by 1, 2
 ),
 
@@ -131,14 +132,14 @@ feedback as (
         sum(case when f.is_promoter then 1 else 0 end) as nps_promoters,
         sum(case when f.is_detractor then 1 else 0 end) as nps_detractors
     from {{ ref('fct_feedback') }} as f
-    inner join reps as r on r.owner_id = f.owner_id
+    inner join reps as r on r.crm_source = f.crm_source and r.owner_id = f.owner_id
     group by 1, 2
 ),
 
 quotas as (
     select {{ key }} as group_id, q.month_start, sum(q.quota) as quota
     from {{ ref('int_quotas_spread_monthly') }} as q
-    inner join reps as r on r.owner_id = q.owner_id
+    inner join reps as r on r.crm_source = q.crm_source and r.owner_id = q.owner_id
     group by 1, 2
 )
 

@@ -14,6 +14,7 @@
 {% macro quarantine_checks(source_table, object_type, checks, joins='') -%}
 with flagged as (
     select
+        r.crm_source,
         coalesce(r._duplicate_of, r.id) as record_id,
         '{{ object_type }}' as object_type,
         case
@@ -26,13 +27,14 @@ with flagged as (
         r.id as loaded_id,
         {{ row_json('r') }} as raw_record,
         r._dlt_load_id as load_id
-    from {{ source('raw_hubspot', source_table) }} as r
+    from {{ crm_raw('hubspot', source_table) }} as r
     {{ joins }}
     where not coalesce(r.archived, false)  -- deleted in the CRM: left out, not quarantined
     {%- if object_type in ('companies', 'contacts', 'deals') %}
         and r.id not in (  -- merged into another record: gone from the CRM as well
-            select merged_id from {{ ref('int_merges_resolved') }}
-            where object_type = '{{ {'companies': 'company', 'contacts': 'contact', 'deals': 'deal'}[object_type] }}'
+            select m.merged_id from {{ ref('int_merges_resolved') }} as m
+            where m.crm_source = r.crm_source
+                and m.object_type = '{{ {'companies': 'company', 'contacts': 'contact', 'deals': 'deal'}[object_type] }}'
         )
     {%- endif %}
 )

@@ -21,7 +21,8 @@ at_start as (
 )
 
 select
-    {{ surrogate_key(['a.deal_id', 'a.month_start']) }} as deal_month_id,
+    {{ surrogate_key(['a.crm_source', 'a.deal_id', 'a.month_start']) }} as deal_month_id,
+    a.crm_source,
     a.deal_id,
     a.month_start,
     a.owner_id,
@@ -33,4 +34,4 @@ select
         as is_expected_in_month,
     coalesce(e.is_open, false) as is_open_at_period_end
 from at_start as a
-left join states as e on e.deal_id = a.deal_id and e.date_day = a.period_end_date
+left join states as e on e.deal_key = a.deal_key and e.date_day = a.period_end_date

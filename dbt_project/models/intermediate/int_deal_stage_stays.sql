@@ -2,21 +2,22 @@
 -- the next change. The one place stage durations are worked out (closes, stage funnel,
 -- the rep pages' stuck deals).
 with deals as (
-    select deal_id, pipeline_id from {{ ref('int_crm__deals') }}
+    select crm_source, deal_id, pipeline_id from {{ ref('int_crm__deals') }}
 ),
 
 stages as (
-    select pipeline_id, stage_id, is_closed from {{ ref('int_crm__pipeline_stages') }}
+    select crm_source, pipeline_id, stage_id, is_closed from {{ ref('int_crm__pipeline_stages') }}
 ),
 
 changes as (
     select
+        h.crm_source,
         h.deal_id,
         d.pipeline_id,
         h.value as stage_id,
         h.changed_at as entered_at
     from {{ ref('int_crm__deal_history') }} as h
-    inner join deals as d on d.deal_id = h.deal_id
+    inner join deals as d on d.crm_source = h.crm_source and d.deal_id = h.deal_id
     where h.property = 'stage'
 ),
 
@@ -29,10 +30,11 @@ ordered as (
         lead(stage_id) over stay_order as to_stage_id,
         lead(entered_at) over stay_order as left_at
     from changes
-    window stay_order as (partition by deal_id order by entered_at, stage_id desc)
+    window stay_order as (partition by crm_source, deal_id order by entered_at, stage_id desc)
 )
 
 select
+    o.crm_source,
     o.deal_id,
     o.pipeline_id,
     o.stage_id,
@@ -44,4 +46,5 @@ select
     o.left_at is null as is_current,
     {{ days_between('o.entered_at', 'o.left_at') }} as days_in_stage
 from ordered as o
-left join stages as s on s.pipeline_id = o.pipeline_id and s.stage_id = o.stage_id
+left join stages as s
+    on s.crm_source = o.crm_source and s.pipeline_id = o.pipeline_id and s.stage_id = o.stage_id

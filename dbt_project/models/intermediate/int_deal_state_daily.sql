@@ -1,9 +1,11 @@
 {{
     config(
         materialized='incremental',
-        unique_key='deal_id',
+        unique_key='deal_key',
         incremental_strategy='delete+insert',
-        post_hook="delete from {{ this }} where deal_id not in (select deal_id from {{ ref('fct_deals') }})",
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ empty_if_missing('deal_key') }}",
+        post_hook="delete from {{ this }} where deal_key not in (select deal_key from {{ ref('fct_deals') }})",
     )
 }}
 -- The state of every deal (stage, amount, expected close date, owner) at 00:00 of each
@@ -14,7 +16,8 @@
 -- Incremental: re-states only deals that changed since the last run, or were still open
 -- at its end (their days run on), or changed since the run's first partition day (env
 -- DBT_WINDOW_START, set by Dagster for a day or a backfill range); each such deal's rows are
--- replaced whole, and rows of deals no longer in fct_deals (archived) are removed.
+-- replaced whole, and rows of deals no longer in fct_deals (archived) are removed. A deal is
+-- keyed by deal_key (its connection and id).
 with as_of as (
     select as_of_date from {{ ref('int_data_as_of') }}
 ),
@@ -25,6 +28,8 @@ history as (
 
 deals as (
     select
+        d.deal_key,
+        d.crm_source,
         d.deal_id,
         d.pipeline_id,
         d.created_at,
@@ -32,13 +37,15 @@ deals as (
         greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at)) as deal_updated_at
     from {{ ref('fct_deals') }} as d
     left join (
-        select deal_id, max(changed_at) as last_changed_at from history group by deal_id
-    ) as h on h.deal_id = d.deal_id
+        select crm_source, deal_id, max(changed_at) as last_changed_at
+        from history
+        group by crm_source, deal_id
+    ) as h on h.crm_source = d.crm_source and h.deal_id = d.deal_id
     {% if is_incremental() %}
     where greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))
             > (select max(deal_updated_at) from {{ this }})
-        or d.deal_id in (
-            select deal_id from {{ this }}
+        or d.deal_key in (
+            select deal_key from {{ this }}
             where date_day = (select max(date_day) from {{ this }})
         )
         {% if env_var('DBT_WINDOW_START', '') %}
@@ -51,6 +58,8 @@ deals as (
 
 deal_days as (
     select
+        d.deal_key,
+        d.crm_source,
         d.deal_id,
         d.pipeline_id,
         d.deal_updated_at,
@@ -70,21 +79,22 @@ deal_days as (
 existing_days as (
     select dd.*
     from deal_days as dd
-    inner join deals as d on d.deal_id = dd.deal_id
+    inner join deals as d on d.deal_key = dd.deal_key
     where dd.state_at >= d.created_at
 ),
 
 intervals as (
     select
-        deal_id,
-        property,
-        value,
-        changed_at as valid_from,
-        lead(changed_at) over (
-            partition by deal_id, property order by changed_at
+        d.deal_key,
+        h.property,
+        h.value,
+        h.changed_at as valid_from,
+        lead(h.changed_at) over (
+            partition by d.deal_key, h.property order by h.changed_at
         ) as valid_to
-    from history
-    where deal_id in (select deal_id from deals)  -- only the deals re-stated
+    from history as h
+    inner join deals as d  -- only the deals re-stated
+        on d.crm_source = h.crm_source and d.deal_id = h.deal_id
 ),
 
 {% set props = {
@@ -96,6 +106,8 @@ intervals as (
 
 state as (
     select
+        dd.deal_key,
+        dd.crm_source,
         dd.deal_id,
         dd.pipeline_id,
         dd.date_day,
@@ -107,7 +119,7 @@ state as (
     from existing_days as dd
     {%- for prop, column in props.items() %}
     left join intervals as p{{ loop.index }}
-        on p{{ loop.index }}.deal_id = dd.deal_id
+        on p{{ loop.index }}.deal_key = dd.deal_key
         and p{{ loop.index }}.property = '{{ prop }}'
         and p{{ loop.index }}.valid_from <= dd.state_at
         and (p{{ loop.index }}.valid_to is null or dd.state_at < p{{ loop.index }}.valid_to)
@@ -115,7 +127,9 @@ state as (
 )
 
 select
-    {{ surrogate_key(['s.deal_id', 's.date_day']) }} as deal_day_id,
+    {{ surrogate_key(['s.crm_source', 's.deal_id', 's.date_day']) }} as deal_day_id,
+    s.deal_key,
+    s.crm_source,
     s.deal_id,
     s.date_day,
     s.state_at,
@@ -129,4 +143,4 @@ select
     s.deal_updated_at
 from state as s
 left join {{ ref('int_crm__pipeline_stages') }} as st
-    on st.pipeline_id = s.pipeline_id and st.stage_id = s.stage_id
+    on st.crm_source = s.crm_source and st.pipeline_id = s.pipeline_id and st.stage_id = s.stage_id

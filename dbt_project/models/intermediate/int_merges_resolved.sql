@@ -5,7 +5,7 @@
 -- the most recently modified one wins (HubSpot keeps every merged id on the newest).
 {%- set max_depth = 3 %}
 with merges as (
-    select object_type, merged_id, merged_into_id, merged_into_updated_at
+    select crm_source, object_type, merged_id, merged_into_id, merged_into_updated_at
     from {{ ref('int_crm__merges') }}
 ),
 
@@ -16,13 +16,15 @@ hop_0 as (
 
 hop_{{ depth }} as (
     select
+        h.crm_source,
         h.object_type,
         h.merged_id,
         coalesce(m.merged_into_id, h.merged_into_id) as merged_into_id,
         coalesce(m.merged_into_updated_at, h.merged_into_updated_at) as merged_into_updated_at
     from hop_{{ depth - 1 }} as h
     left join merges as m
-        on m.object_type = h.object_type
+        on m.crm_source = h.crm_source
+        and m.object_type = h.object_type
         and m.merged_id = h.merged_into_id
         and m.merged_into_id <> h.merged_id  -- two records listing each other: stop
 ),
@@ -30,22 +32,25 @@ hop_{{ depth }} as (
 
 ranked as (
     select
+        h.crm_source,
         h.object_type,
         h.merged_id,
         h.merged_into_id,
         row_number() over (
-            partition by h.object_type, h.merged_id
+            partition by h.crm_source, h.object_type, h.merged_id
             order by
                 case when gone.merged_id is null then 0 else 1 end,
                 h.merged_into_updated_at desc nulls last,
                 h.merged_into_id
         ) as preference
     from hop_{{ max_depth }} as h
-    left join (select distinct object_type, merged_id from merges) as gone
-        on gone.object_type = h.object_type and gone.merged_id = h.merged_into_id
+    left join (select distinct crm_source, object_type, merged_id from merges) as gone
+        on gone.crm_source = h.crm_source
+        and gone.object_type = h.object_type
+        and gone.merged_id = h.merged_into_id
     where h.merged_into_id <> h.merged_id
 )
 
-select object_type, merged_id, merged_into_id
+select crm_source, object_type, merged_id, merged_into_id
 from ranked
 where preference = 1

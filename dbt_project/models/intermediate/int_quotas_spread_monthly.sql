@@ -2,6 +2,7 @@
 -- spread evenly by day: each month gets target x (its days in the target / target days).
 with targets as (
     select
+        crm_source,
         quota_id as goal_target_id,
         owner_id,
         quota_amount as target_amount,
@@ -12,6 +13,7 @@ with targets as (
 
 days_per_month as (
     select
+        t.crm_source,
         t.goal_target_id,
         t.owner_id,
         t.target_amount,
@@ -20,13 +22,14 @@ days_per_month as (
         {{ dbt.datediff('t.first_day', 't.last_day', 'day') }} + 1 as target_days
     from targets as t
     inner join {{ ref('dim_date') }} as d on d.date_day between t.first_day and t.last_day
-    group by 1, 2, 3, 4, 6
+    group by 1, 2, 3, 4, 5, 7
 )
 
 select
+    crm_source,
     owner_id,
     month_start,
     -- numeric, so that sums over reps and months are exact and repeatable
     cast(sum(target_amount * days_in_month / target_days) as {{ dbt.type_numeric() }}) as quota
 from days_per_month
-group by owner_id, month_start
+group by crm_source, owner_id, month_start

@@ -6,7 +6,7 @@ with totals as (
 
 windows as (
     select
-        m.group_id as owner_id,
+        m.group_id as rep_key,
         m.month_start,
         sum(w.won_deals) as won_deals,
         sum(w.lost_deals) as lost_deals,
@@ -29,12 +29,14 @@ windows as (
 
 cycles as (
     select
-        m.group_id as owner_id,
+        m.group_id as rep_key,
         m.month_start,
         percentile_cont(0.5) within group (order by d.days_to_close) as sales_cycle_days_median
     from totals as m
+    inner join {{ ref('dim_reps') }} as r on r.rep_key = m.group_id
     inner join {{ ref('fct_deals') }} as d
-        on d.owner_id = m.group_id
+        on d.crm_source = r.crm_source
+        and d.owner_id = r.owner_id
         and d.is_won
         and d.closed_month > {{ dbt.dateadd('month', -3, 'm.month_start') }}
         and d.closed_month <= m.month_start
@@ -46,4 +48,4 @@ select
     w.won_deals + w.lost_deals as closed_deals,
     c.sales_cycle_days_median
 from windows as w
-left join cycles as c on c.owner_id = w.owner_id and c.month_start = w.month_start
+left join cycles as c on c.rep_key = w.rep_key and c.month_start = w.month_start

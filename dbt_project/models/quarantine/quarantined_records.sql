@@ -15,7 +15,8 @@
 {% endif %}
 {% for part in parts %}
 select
-    {{ surrogate_key(['object_type', 'loaded_id']) }} as quarantine_id,
+    {{ surrogate_key(['crm_source', 'object_type', 'loaded_id']) }} as quarantine_id,
+    crm_source,
     object_type,
     record_id,
     loaded_id,

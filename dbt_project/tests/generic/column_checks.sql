@@ -4,14 +4,18 @@
     not_null: columns without nulls. unique: columns whose non-null values are distinct.
     Fails with one row per failed check: check_name, column_name and failing_rows (rows
     with nulls, or rows beyond the first of each repeated value).
+    CRM ids are unique within their connection: in a model with a crm_source column, unique
+    means unique per crm_source.
 #}
 {% test column_checks(model, not_null=[], unique=[]) %}
 {%- set checks = [] %}
+{%- set per_source = execute and 'crm_source' in adapter.get_columns_in_relation(model) | map(attribute='name') | list %}
 {%- for column in not_null %}
     {%- do checks.append(('not_null', column, 'count(*) filter (where ' ~ adapter.quote(column) ~ ' is null)')) %}
 {%- endfor %}
 {%- for column in unique %}
-    {%- do checks.append(('unique', column, 'count(' ~ adapter.quote(column) ~ ') - count(distinct ' ~ adapter.quote(column) ~ ')')) %}
+    {%- set distinct_values = "crm_source || '|' || " ~ adapter.quote(column) if per_source and column != 'crm_source' else adapter.quote(column) %}
+    {%- do checks.append(('unique', column, 'count(' ~ adapter.quote(column) ~ ') - count(distinct ' ~ distinct_values ~ ')')) %}
 {%- endfor %}
 with counts as (
     select

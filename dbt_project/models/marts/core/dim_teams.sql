@@ -1,7 +1,10 @@
+-- One row per team of every CRM connection that has reps.
 select
+    {{ surrogate_key(['crm_source', 'team_id']) }} as team_key,
+    crm_source,
     team_id,
     max(team_name) as team_name,
     sum(case when is_archived then 0 else 1 end) as rep_count
 from {{ ref('int_crm__reps') }}
 where team_id is not null
-group by team_id
+group by crm_source, team_id

@@ -1,10 +1,11 @@
 {{
     config(
         materialized='incremental',
-        unique_key='activity_key',
+        unique_key=['crm_source', 'activity_key'],
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        post_hook="delete from {{ this }} where activity_key not in (select activity_type || ':' || activity_id from {{ ref('int_crm__activities') }} where activity_id is not null)",
+        pre_hook="{{ empty_if_missing('crm_source') }}",
+        post_hook="delete from {{ this }} where crm_source || '|' || activity_key not in (select crm_source || '|' || activity_type || ':' || activity_id from {{ ref('int_crm__activities') }} where activity_id is not null)",
     )
 }}
 -- One row per call, email, meeting and task. Activities credit their own owner.
@@ -16,15 +17,18 @@
 -- deals, and, with DBT_WINDOW_START (a partition day or backfill range), those modified
 -- since it; the post-hook removes activities the CRM no longer lists as usable (deleted or
 -- quarantined since).
-{#- A table built before fct_activities had updated_at is re-stated whole once. -#}
-{%- set restate_changes = is_incremental()
-    and 'updated_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{#- A table built before fct_activities had updated_at (or crm_source) is re-stated whole
+    once (the pre-hook empties it). -#}
+{%- set existing_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] %}
+{%- set restate_changes = is_incremental() and 'updated_at' in existing_columns and 'crm_source' in existing_columns %}
 with activities as (
     select * from {{ ref('int_crm__activities') }}
 ),
 
 merged_deals as (
-    select merged_id, merged_into_id from {{ ref('int_merges_resolved') }} where object_type = 'deal'
+    select crm_source, merged_id, merged_into_id
+    from {{ ref('int_merges_resolved') }}
+    where object_type = 'deal'
 ),
 
 -- The CRM's clock at the newest extraction: a modification time after it is not a real one.
@@ -39,10 +43,15 @@ valid as (
     where (
             a.updated_at is null
             or a.updated_at >= (select max(t.updated_at) from {{ this }} as t)
-            or a.deal_id in (select merged_id from merged_deals)
+            or exists (
+                select 1 from merged_deals as m
+                where m.crm_source = a.crm_source and m.merged_id = a.deal_id
+            )
             or not exists (
                 select 1 from {{ this }} as t
-                where t.activity_type = a.activity_type and t.activity_id = a.activity_id
+                where t.crm_source = a.crm_source
+                    and t.activity_type = a.activity_type
+                    and t.activity_id = a.activity_id
             )
             {% if env_var('DBT_WINDOW_START', '') %}
             or a.updated_at >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
@@ -52,6 +61,7 @@ valid as (
 )
 
 select
+    v.crm_source,
     v.activity_type || ':' || v.activity_id as activity_key,
     v.activity_id,
     v.activity_type,
@@ -65,4 +75,4 @@ select
     case when v.updated_at <= c.crm_clock_at then v.updated_at end as updated_at
 from valid as v
 cross join crm_clock as c
-left join merged_deals as m on m.merged_id = v.deal_id
+left join merged_deals as m on m.crm_source = v.crm_source and m.merged_id = v.deal_id

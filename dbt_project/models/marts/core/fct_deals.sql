@@ -1,11 +1,14 @@
 with merges as (
-    select object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
+    select crm_source, object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
 ),
 
 deals as (
-    select * from {{ ref('int_crm__deals') }}
+    select d.* from {{ ref('int_crm__deals') }} as d
     -- merged into another deal: gone from the CRM, though raw keeps its last row
-    where deal_id not in (select merged_id from merges where object_type = 'deal')
+    where not exists (
+        select 1 from merges as m
+        where m.object_type = 'deal' and m.crm_source = d.crm_source and m.merged_id = d.deal_id
+    )
 ),
 
 stages as (
@@ -18,6 +21,7 @@ closes as (
 
 joined as (
     select
+        d.crm_source,
         d.deal_id,
         d.deal_name,
         d.pipeline_id,
@@ -42,12 +46,15 @@ joined as (
         d.expected_close_at as close_date_property,
         d.updated_at
     from deals as d
-    left join stages as s on s.pipeline_id = d.pipeline_id and s.stage_id = d.stage_id
-    left join closes as c on c.deal_id = d.deal_id
-    left join merges as m on m.object_type = 'company' and m.merged_id = d.company_id
+    left join stages as s
+        on s.crm_source = d.crm_source and s.pipeline_id = d.pipeline_id and s.stage_id = d.stage_id
+    left join closes as c on c.crm_source = d.crm_source and c.deal_id = d.deal_id
+    left join merges as m
+        on m.crm_source = d.crm_source and m.object_type = 'company' and m.merged_id = d.company_id
 )
 
 select
+    {{ surrogate_key(['crm_source', 'deal_id']) }} as deal_key,
     *,
     {{ reporting_month('created_at') }} as created_month,
     {{ reporting_month('closed_at') }} as closed_month,

@@ -2,11 +2,12 @@
 -- attributed owner) or, when it is linked only to a company, to the company owner.
 -- A deal or company merged into another is replaced by the surviving record.
 with merges as (
-    select object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
+    select crm_source, object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
 ),
 
 submissions as (
     select
+        f.crm_source,
         f.feedback_id as feedback_submission_id,
         f.survey_type,
         f.survey_name,
@@ -15,11 +16,14 @@ submissions as (
         coalesce(md.merged_into_id, f.deal_id) as deal_id,
         coalesce(mc.merged_into_id, f.company_id) as company_id
     from {{ ref('int_crm__feedback') }} as f
-    left join merges as md on md.object_type = 'deal' and md.merged_id = f.deal_id
-    left join merges as mc on mc.object_type = 'company' and mc.merged_id = f.company_id
+    left join merges as md
+        on md.crm_source = f.crm_source and md.object_type = 'deal' and md.merged_id = f.deal_id
+    left join merges as mc
+        on mc.crm_source = f.crm_source and mc.object_type = 'company' and mc.merged_id = f.company_id
 )
 
 select
+    s.crm_source,
     s.feedback_submission_id,
     s.survey_type,
     s.survey_name,
@@ -32,5 +36,6 @@ select
     case when s.survey_type = 'NPS' and s.score >= 9 then true else false end as is_promoter,
     case when s.survey_type = 'NPS' and s.score <= 6 then true else false end as is_detractor
 from submissions as s
-left join {{ ref('fct_deals') }} as d on d.deal_id = s.deal_id
-left join {{ ref('int_crm__companies') }} as c on c.company_id = s.company_id
+left join {{ ref('fct_deals') }} as d on d.crm_source = s.crm_source and d.deal_id = s.deal_id
+left join {{ ref('int_crm__companies') }} as c
+    on c.crm_source = s.crm_source and c.company_id = s.company_id

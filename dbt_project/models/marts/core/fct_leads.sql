@@ -1,27 +1,32 @@
 -- One row per contact (lead) with the time it reached each lifecycle stage.
 -- Converted = reached one of var('lead_converted_stages'), skipped stages included.
 with merges as (
-    select object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
+    select crm_source, object_type, merged_id, merged_into_id from {{ ref('int_merges_resolved') }}
 ),
 
 leads as (
-    select * from {{ ref('int_crm__leads') }}
+    select l.* from {{ ref('int_crm__leads') }} as l
     -- merged into another lead: gone from the CRM, though raw keeps its last row
-    where lead_id not in (select merged_id from merges where object_type = 'contact')
+    where not exists (
+        select 1 from merges as m
+        where m.object_type = 'contact' and m.crm_source = l.crm_source and m.merged_id = l.lead_id
+    )
 ),
 
 stage_dates as (
     select
+        crm_source,
         lead_id
         {%- for stage in var('lifecycle_stages') %},
         min(case when lifecycle_stage = '{{ stage }}' then reached_at end) as became_{{ stage }}_at
         {%- endfor %}
     from {{ ref('int_crm__lead_stages') }}
-    group by lead_id
+    group by crm_source, lead_id
 ),
 
 contacts as (
     select
+        l.crm_source,
         l.lead_id as contact_id,
         l.owner_id,
         l.company_id,
@@ -31,11 +36,12 @@ contacts as (
         s.became_{{ stage }}_at
         {%- endfor %}
     from leads as l
-    left join stage_dates as s on s.lead_id = l.lead_id
+    left join stage_dates as s on s.crm_source = l.crm_source and s.lead_id = l.lead_id
 ),
 
 staged as (
     select
+        c.crm_source,
         c.contact_id,
         c.owner_id,
         coalesce(m.merged_into_id, c.company_id) as company_id,
@@ -57,7 +63,8 @@ staged as (
         {%- endfor %}
         {{ ns.expr }} as converted_at
     from contacts as c
-    left join merges as m on m.object_type = 'company' and m.merged_id = c.company_id
+    left join merges as m
+        on m.crm_source = c.crm_source and m.object_type = 'company' and m.merged_id = c.company_id
 )
 
 select

@@ -8,13 +8,14 @@ with stages as (
 ),
 
 cohorts as (
-    select owner_id, created_month, furthest_stage_number
+    select crm_source, owner_id, created_month, furthest_stage_number
     from {{ ref('fct_leads') }}
     where owner_id is not null
 ),
 
 reached as (
     select
+        c.crm_source,
         c.owner_id,
         c.created_month,
         s.lifecycle_stage,
@@ -22,11 +23,13 @@ reached as (
         sum(case when c.furthest_stage_number >= s.stage_number then 1 else 0 end) as contacts_reached
     from cohorts as c
     cross join stages as s
-    group by 1, 2, 3, 4
+    group by 1, 2, 3, 4, 5
 )
 
 select
-    {{ surrogate_key(['r.owner_id', 'r.created_month', 'r.lifecycle_stage']) }} as lead_funnel_row_id,
+    {{ surrogate_key(['r.crm_source', 'r.owner_id', 'r.created_month', 'r.lifecycle_stage']) }} as lead_funnel_row_id,
+    reps.rep_key,
+    r.crm_source,
     r.owner_id,
     reps.rep_name,
     reps.team_id,
@@ -37,7 +40,8 @@ select
     {{ safe_divide('nxt.contacts_reached', 'r.contacts_reached') }} as conversion_to_next
 from reached as r
 left join reached as nxt
-    on nxt.owner_id = r.owner_id
+    on nxt.crm_source = r.crm_source
+    and nxt.owner_id = r.owner_id
     and nxt.created_month = r.created_month
     and nxt.stage_number = r.stage_number + 1
-left join {{ ref('dim_reps') }} as reps on reps.owner_id = r.owner_id
+left join {{ ref('dim_reps') }} as reps on reps.crm_source = r.crm_source and reps.owner_id = r.owner_id

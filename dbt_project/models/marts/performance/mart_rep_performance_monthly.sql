@@ -2,10 +2,12 @@
 select
     {{ surrogate_key(['t.group_id', 't.month_start']) }} as rep_month_id,
     t.month_start,
-    t.group_id as owner_id,
+    t.group_id as rep_key,
+    r.crm_source,
+    r.owner_id,
     r.rep_name,
     r.team_id,
     r.team_name,
     {{ kpi_formulas('t') }}
 from {{ ref('int_rep_month_totals') }} as t
-left join {{ ref('dim_reps') }} as r on r.owner_id = t.group_id
+left join {{ ref('dim_reps') }} as r on r.rep_key = t.group_id

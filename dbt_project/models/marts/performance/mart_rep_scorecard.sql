@@ -19,13 +19,13 @@ with windows as (
 ),
 
 reps as (
-    select owner_id, rep_name, team_id, team_name from {{ ref('dim_reps') }}
+    select rep_key, crm_source, owner_id, rep_name, team_key, team_id, team_name from {{ ref('dim_reps') }}
 ),
 
 long as (
     {%- for kpi, label, expr, higher, sample, min_sample in kpis %}
     select
-        w.owner_id,
+        w.rep_key,
         w.month_start,
         '{{ kpi }}' as kpi,
         '{{ label }}' as kpi_label,
@@ -42,15 +42,15 @@ long as (
 with_team as (
     select
         l.*,
-        r.team_id,
+        r.team_key,
         case when l.higher_is_better then l.value else -l.value end as goodness
     from long as l
-    inner join reps as r on r.owner_id = l.owner_id
+    inner join reps as r on r.rep_key = l.rep_key
 ),
 
 team_stats as (
     select
-        team_id,
+        team_key,
         month_start,
         kpi,
         percentile_cont(0.5) within group (order by value) as team_median,
@@ -73,10 +73,10 @@ company_stats as (
 
 ranked as (
     select
-        owner_id,
+        rep_key,
         month_start,
         kpi,
-        percent_rank() over (partition by team_id, month_start, kpi order by goodness) as team_percentile,
+        percent_rank() over (partition by team_key, month_start, kpi order by goodness) as team_percentile,
         percent_rank() over (partition by month_start, kpi order by goodness) as company_percentile
     from with_team
     where value is not null
@@ -101,11 +101,11 @@ judged as (
             and case when t.higher_is_better then t.value <= s.team_p25 else t.value >= s.team_p75 end
             as is_weakness_candidate
     from with_team as t
-    left join team_stats as s on s.team_id = t.team_id and s.month_start = t.month_start and s.kpi = t.kpi
+    left join team_stats as s on s.team_key = t.team_key and s.month_start = t.month_start and s.kpi = t.kpi
     left join company_stats as c on c.month_start = t.month_start and c.kpi = t.kpi
-    left join ranked as rk on rk.owner_id = t.owner_id and rk.month_start = t.month_start and rk.kpi = t.kpi
+    left join ranked as rk on rk.rep_key = t.rep_key and rk.month_start = t.month_start and rk.kpi = t.kpi
     left join long as p
-        on p.owner_id = t.owner_id
+        on p.rep_key = t.rep_key
         and p.kpi = t.kpi
         and p.month_start = cast({{ dbt.dateadd('month', -3, 't.month_start') }} as date)
 ),
@@ -114,21 +114,23 @@ ordered as (
     select
         *,
         case when is_strength_candidate then row_number() over (
-            partition by owner_id, month_start, is_strength_candidate
+            partition by rep_key, month_start, is_strength_candidate
             order by team_percentile desc, kpi_order
         ) end as strength_rank,
         case when is_weakness_candidate then row_number() over (
-            partition by owner_id, month_start, is_weakness_candidate
+            partition by rep_key, month_start, is_weakness_candidate
             order by team_percentile, kpi_order
         ) end as weakness_rank
     from judged
 )
 
 select
-    {{ surrogate_key(['o.owner_id', 'o.month_start', 'o.kpi']) }} as scorecard_row_id,
-    o.owner_id,
+    {{ surrogate_key(['o.rep_key', 'o.month_start', 'o.kpi']) }} as scorecard_row_id,
+    o.rep_key,
+    r.crm_source,
+    r.owner_id,
     r.rep_name,
-    o.team_id,
+    r.team_id,
     r.team_name,
     o.month_start,
     o.kpi,
@@ -148,4 +150,4 @@ select
     case when o.strength_rank <= 3 then o.strength_rank end as strength_rank,
     case when o.weakness_rank <= 3 then o.weakness_rank end as weakness_rank
 from ordered as o
-inner join reps as r on r.owner_id = o.owner_id
+inner join reps as r on r.rep_key = o.rep_key

@@ -7,8 +7,10 @@ with scorecard as (
 )
 
 select
-    {{ surrogate_key(['owner_id', 'month_start']) }} as rep_month_id,
-    owner_id,
+    {{ surrogate_key(['rep_key', 'month_start']) }} as rep_month_id,
+    rep_key,
+    max(crm_source) as crm_source,
+    max(owner_id) as owner_id,
     max(rep_name) as rep_name,
     max(team_id) as team_id,
     max(team_name) as team_name,
@@ -26,4 +28,4 @@ select
         ''
     ) as weaknesses
 from scorecard
-group by owner_id, month_start
+group by rep_key, month_start

@@ -3,9 +3,11 @@
 select
     {{ surrogate_key(['t.group_id', 't.month_start']) }} as team_month_id,
     t.month_start,
-    t.group_id as team_id,
+    t.group_id as team_key,
+    tm.crm_source,
+    tm.team_id,
     tm.team_name,
     tm.rep_count,
     {{ kpi_formulas('t') }}
 from {{ ref('int_team_month_totals') }} as t
-left join {{ ref('dim_teams') }} as tm on tm.team_id = t.group_id
+left join {{ ref('dim_teams') }} as tm on tm.team_key = t.group_id

@@ -1,6 +1,6 @@
 -- HubSpot adapter: companies (accounts) that exist, with their owner.
 select
-    '{{ var("crm_source") }}' as crm_source,
+    crm_source,
     company_id,
     company_name,
     owner_id,

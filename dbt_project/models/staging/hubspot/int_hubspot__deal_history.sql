@@ -8,7 +8,7 @@
     'hubspot_owner_id': 'owner',
 } %}
 select
-    '{{ var("crm_source") }}' as crm_source,
+    h.crm_source,
     h.deal_id,
     case h.property_name
         {%- for hubspot_name, name in properties.items() %}

@@ -2,13 +2,17 @@
 -- in quarantine are left out here; a deal merged into another stays (core resolves merges
 -- from int_crm__merges). A deal's company is its first associated company by id.
 with companies as (
-    select deal_id, min(company_id) as company_id
+    select crm_source, deal_id, min(company_id) as company_id
     from {{ ref('stg_hubspot__deal_companies') }}
-    group by deal_id
+    group by crm_source, deal_id
+),
+
+quarantined as (
+    select crm_source, loaded_id from {{ ref('quarantine_deals') }}
 )
 
 select
-    '{{ var("crm_source") }}' as crm_source,
+    d.crm_source,
     d.deal_id,
     d.deal_name,
     d.pipeline_id,
@@ -22,6 +26,8 @@ select
     d.close_date_property as expected_close_at,
     d.updated_at
 from {{ ref('stg_hubspot__deals') }} as d
-left join companies as c on c.deal_id = d.deal_id
+left join companies as c on c.crm_source = d.crm_source and c.deal_id = d.deal_id
 where not d.is_archived
-    and d.deal_id not in (select loaded_id from {{ ref('quarantine_deals') }})
+    and not exists (
+        select 1 from quarantined as q where q.crm_source = d.crm_source and q.loaded_id = d.deal_id
+    )

@@ -2,7 +2,7 @@
 -- (`hs_merged_object_ids`), one row per survivor x merged-away id, with CRM-neutral object
 -- types (deal, company, contact).
 select
-    '{{ var("crm_source") }}' as crm_source,
+    crm_source,
     case object_type
         when 'deals' then 'deal'
         when 'companies' then 'company'

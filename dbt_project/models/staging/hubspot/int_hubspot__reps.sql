@@ -1,6 +1,6 @@
 -- HubSpot adapter: reps are HubSpot owners (users who can own CRM records).
 select
-    '{{ var("crm_source") }}' as crm_source,
+    crm_source,
     owner_id,
     user_id,
     first_name,

@@ -1,14 +1,14 @@
 -- HubSpot adapter: every team HubSpot names, whether as a membership or as an owner's
 -- primary team (an owner's primary team is normally also one of their memberships).
 with named as (
-    select team_id, team_name from {{ ref('stg_hubspot__owner_teams') }}
+    select crm_source, team_id, team_name from {{ ref('stg_hubspot__owner_teams') }}
     union all
-    select team_id, team_name from {{ ref('stg_hubspot__owners') }} where team_id is not null
+    select crm_source, team_id, team_name from {{ ref('stg_hubspot__owners') }} where team_id is not null
 )
 
 select
-    '{{ var("crm_source") }}' as crm_source,
+    crm_source,
     team_id,
     max(team_name) as team_name
 from named
-group by team_id
+group by crm_source, team_id

@@ -1,5 +1,6 @@
 select
+    crm_source,
     from_id as call_id,
     id as deal_id,
     type as association_type
-from {{ source('raw_hubspot', 'calls__associations__deals__results') }}
+from {{ crm_raw('hubspot', 'calls__associations__deals__results') }}

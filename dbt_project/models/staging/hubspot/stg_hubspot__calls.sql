@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as call_id,
     nullif(properties__hubspot_owner_id, '') as owner_id,
     {{ parse_timestamptz('properties__hs_timestamp') }} as occurred_at,
@@ -10,4 +11,4 @@ select
     properties__hs_call_status as call_status,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'calls') }}
+from {{ crm_raw('hubspot', 'calls') }}

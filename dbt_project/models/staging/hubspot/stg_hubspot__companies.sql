@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as company_id,
     properties__name as company_name,
     properties__domain as domain,
@@ -8,4 +9,4 @@ select
     {{ parse_timestamptz('properties__createdate') }} as created_at,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'companies') }}
+from {{ crm_raw('hubspot', 'companies') }}

@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as contact_id,
     properties__firstname as first_name,
     properties__lastname as last_name,
@@ -12,4 +13,4 @@ select
     {{ parse_timestamptz('properties__hs_lifecyclestage_' ~ stage ~ '_date') }} as became_{{ stage }}_at,
     {%- endfor %}
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'contacts') }}
+from {{ crm_raw('hubspot', 'contacts') }}

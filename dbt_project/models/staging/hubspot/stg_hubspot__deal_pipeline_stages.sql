@@ -1,4 +1,5 @@
 select
+    crm_source,
     pipeline_id,
     id as stage_id,
     label as stage_label,
@@ -6,4 +7,4 @@ select
     {{ parse_number('metadata__probability') }} as probability,
     lower(metadata__is_closed) = 'true' as is_closed,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'deal_pipelines__stages') }}
+from {{ crm_raw('hubspot', 'deal_pipelines__stages') }}

@@ -1,6 +1,7 @@
 select
+    crm_source,
     id as pipeline_id,
     label as pipeline_label,
     display_order,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'deal_pipelines') }}
+from {{ crm_raw('hubspot', 'deal_pipelines') }}

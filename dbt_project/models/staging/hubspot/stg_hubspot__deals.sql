@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as deal_id,
     properties__dealname as deal_name,
     properties__pipeline as pipeline_id,
@@ -11,4 +12,4 @@ select
     {{ parse_timestamptz('properties__closedate') }} as close_date_property,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'deals') }}
+from {{ crm_raw('hubspot', 'deals') }}

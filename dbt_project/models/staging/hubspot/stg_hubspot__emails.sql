@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as email_id,
     nullif(properties__hubspot_owner_id, '') as owner_id,
     {{ parse_timestamptz('properties__hs_timestamp') }} as occurred_at,
@@ -8,4 +9,4 @@ select
     properties__hs_email_status as email_status,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'emails') }}
+from {{ crm_raw('hubspot', 'emails') }}

@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as feedback_submission_id,
     upper(properties__hs_survey_type) as survey_type,
     properties__hs_survey_name as survey_name,
@@ -8,4 +9,4 @@ select
     associated_company_id as company_id,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'feedback_submissions') }}
+from {{ crm_raw('hubspot', 'feedback_submissions') }}

@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as goal_target_id,
     properties__hs_goal_name as goal_name,
     properties__hs_goal_type as goal_type,
@@ -9,4 +10,4 @@ select
     cast({{ parse_number('properties__hs_assignee_user_id') }} as {{ dbt.type_bigint() }}) as assignee_user_id,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'goal_targets') }}
+from {{ crm_raw('hubspot', 'goal_targets') }}

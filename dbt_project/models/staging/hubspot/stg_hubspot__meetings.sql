@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as meeting_id,
     nullif(properties__hubspot_owner_id, '') as owner_id,
     {{ parse_timestamptz('properties__hs_timestamp') }} as occurred_at,
@@ -9,4 +10,4 @@ select
     properties__hs_meeting_outcome as outcome,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'meetings') }}
+from {{ crm_raw('hubspot', 'meetings') }}

@@ -10,11 +10,12 @@
 with surviving as (
     {%- for object_type, modified in merged_objects %}
     select
+        crm_source,
         '{{ object_type }}' as object_type,
         id as merged_into_id,
         properties__hs_merged_object_ids as merged_object_ids,
         {{ parse_timestamptz('properties__' ~ modified) }} as merged_into_updated_at
-    from {{ source('raw_hubspot', object_type) }}
+    from {{ crm_raw('hubspot', object_type) }}
     where nullif(trim(properties__hs_merged_object_ids), '') is not null
     {%- if not loop.last %}
     union all
@@ -24,6 +25,7 @@ with surviving as (
 
 unpacked as (
     select
+        s.crm_source,
         s.object_type,
         trim(ids.merged_id) as merged_id,
         s.merged_into_id,
@@ -33,6 +35,7 @@ unpacked as (
 )
 
 select distinct
+    crm_source,
     object_type,
     merged_id,
     merged_into_id,

@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as owner_id,
     cast(user_id as {{ dbt.type_bigint() }}) as user_id,
     first_name,
@@ -10,4 +11,4 @@ select
     coalesce(archived, false) as is_archived,
     created_at,
     updated_at
-from {{ source('raw_hubspot', 'owners') }}
+from {{ crm_raw('hubspot', 'owners') }}

@@ -1,4 +1,5 @@
 select
+    crm_source,
     id as task_id,
     nullif(properties__hubspot_owner_id, '') as owner_id,
     {{ parse_timestamptz('properties__hs_timestamp') }} as occurred_at,
@@ -10,4 +11,4 @@ select
     properties__hs_task_priority as priority,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
     coalesce(archived, false) as is_archived
-from {{ source('raw_hubspot', 'tasks') }}
+from {{ crm_raw('hubspot', 'tasks') }}
