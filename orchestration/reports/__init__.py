@@ -4,7 +4,8 @@ rendered from the marts with the standard library only (inline SVG charts, no sc
 - `queries`: reads the marts (read-only) into plain dataclasses;
 - `attention`: the one rule for open deals that are stuck or slipping;
 - `formatting`, `charts`, `render`: pure functions from those dataclasses to HTML;
-- `build`: writes `index.html` and `reps/<owner_id>.html` into the reports folder.
+- `build`: writes `index.html` and `reps/<owner_id>.html` (`<crm_source>-<owner_id>` with
+  several CRM connections) into the reports folder.
 """
 
 from orchestration.reports.build import ReportSummary, reports_dir_for, write_reports

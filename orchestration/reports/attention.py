@@ -40,15 +40,17 @@ deals as (
 
 -- Stays in a stage (intermediate.int_deal_stage_stays) of the deals in core.fct_deals.
 stage_stays as (
-    select d.pipeline_id, s.deal_id, s.stage_id, s.entered_at, s.left_at, s.is_current
+    select
+        d.crm_source, d.pipeline_id, s.deal_id, s.stage_id, s.entered_at, s.left_at, s.is_current
     from intermediate.int_deal_stage_stays as s
-    inner join core.fct_deals as d on d.deal_id = s.deal_id
+    inner join core.fct_deals as d on d.crm_source = s.crm_source and d.deal_id = s.deal_id
 ),
 
 -- Days as a double from the timestamps (not the model's decimal days_in_stage), so the
 -- medians and the stuck threshold stay exactly what the pages have always shown.
 stage_norms as (
     select
+        crm_source,
         pipeline_id,
         stage_id,
         percentile_cont(0.5) within group (
@@ -56,19 +58,20 @@ stage_norms as (
         ) as median_days_in_stage
     from stage_stays
     where not is_current
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 current_stays as (
-    select deal_id, stage_id, entered_at from stage_stays where is_current
+    select crm_source, deal_id, stage_id, entered_at from stage_stays where is_current
 ),
 
 close_date_changes as (
     select
+        crm_source,
         deal_id,
         try_cast(value as timestamptz) as expected_close_at,
         lag(try_cast(value as timestamptz)) over (
-            partition by deal_id order by changed_at
+            partition by crm_source, deal_id order by changed_at
         ) as previous_expected_close_at
     from intermediate.int_crm__deal_history
     where property = 'expected_close'
@@ -76,14 +79,16 @@ close_date_changes as (
 
 pushes as (
     select
+        crm_source,
         deal_id,
         count(*) filter (where expected_close_at > previous_expected_close_at) as times_pushed
     from close_date_changes
-    group by 1
+    group by 1, 2
 ),
 
 flagged as (
     select
+        r.rep_key,
         d.owner_id,
         d.deal_id,
         d.deal_name,
@@ -100,15 +105,18 @@ flagged as (
         coalesce(p.times_pushed, 0) as times_pushed
     from deals as d
     cross join as_of as a
-    left join current_stays as s on s.deal_id = d.deal_id and s.stage_id = d.stage_id
-    left join stage_norms as n on n.pipeline_id = d.pipeline_id and n.stage_id = d.stage_id
-    left join pushes as p on p.deal_id = d.deal_id
+    left join core.dim_reps as r on r.crm_source = d.crm_source and r.owner_id = d.owner_id
+    left join current_stays as s
+        on s.crm_source = d.crm_source and s.deal_id = d.deal_id and s.stage_id = d.stage_id
+    left join stage_norms as n
+        on n.crm_source = d.crm_source and n.pipeline_id = d.pipeline_id and n.stage_id = d.stage_id
+    left join pushes as p on p.crm_source = d.crm_source and p.deal_id = d.deal_id
 )
 
 select *
 from flagged
 where is_stuck or close_date_passed or times_pushed > 0
-order by owner_id, amount_home desc nulls last, deal_id
+order by rep_key, amount_home desc nulls last, deal_id
 """
 
 

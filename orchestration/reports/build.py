@@ -1,4 +1,5 @@
-"""Write the report pages: <reports_dir>/index.html and <reports_dir>/reps/<owner_id>.html."""
+"""Write the report pages: <reports_dir>/index.html and <reports_dir>/reps/<page_id>.html
+(the rep's CRM owner id, prefixed by the connection when there are several)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def render_pages(data: ReportData, *, currency: str, timezone: str) -> dict[str,
     """Relative path -> HTML for every page."""
     pages = {INDEX: leaderboard_page(data, currency=currency, timezone=timezone)}
     for report in data.reps:
-        name = f"{REPS_DIR}/{rep_page_name(report.month.owner_id)}"
+        name = f"{REPS_DIR}/{rep_page_name(report.month.page_id)}"
         pages[name] = rep_page(
             report, data, currency=currency, timezone=timezone, leaderboard_href=f"../{INDEX}"
         )

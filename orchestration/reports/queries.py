@@ -24,6 +24,8 @@ TREND_MONTHS = 12
 class RepMonth:
     """One rep's row of `mart_rep_performance_monthly`."""
 
+    rep_key: str
+    crm_source: str
     owner_id: str
     rep_name: str
     team_id: str
@@ -35,12 +37,16 @@ class RepMonth:
     win_rate: float | None
     won_deals: int | None
     lost_deals: int | None
+    # The rep page's name: the CRM's owner id, prefixed by the connection when the
+    # warehouse reads several (owner ids are unique only within one).
+    page_id: str = ""
 
 
 @dataclass(frozen=True)
 class TeamMonth:
     """One team's row of `mart_team_performance_monthly`."""
 
+    team_key: str
     team_id: str
     team_name: str
     bookings: Decimal | None
@@ -138,8 +144,10 @@ def attainment_rank_key(rep: RepMonth) -> tuple:
     )
 
 
-def _rep_month(row: dict) -> RepMonth:
-    return RepMonth(**{f: row[f] for f in RepMonth.__dataclass_fields__})
+def _rep_month(row: dict, several_connections: bool) -> RepMonth:
+    fields = {f: row[f] for f in RepMonth.__dataclass_fields__ if f != "page_id"}
+    prefix = f"{row['crm_source']}-" if several_connections else ""
+    return RepMonth(**fields, page_id=prefix + row["owner_id"])
 
 
 def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
@@ -152,51 +160,52 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     rep_rows = _rows(
         con,
         """
-        select owner_id, rep_name, team_id, team_name, month_start, bookings, quota,
-               quota_attainment, win_rate, won_deals, lost_deals
+        select rep_key, crm_source, owner_id, rep_name, team_id, team_name, month_start,
+               bookings, quota, quota_attainment, win_rate, won_deals, lost_deals
         from marts.mart_rep_performance_monthly
         where month_start between ? and ?
         """,
         [trend_months[0], month],
     )
-    by_rep: dict[str, dict[date, RepMonth]] = defaultdict(dict)
+    several_connections = len({row["crm_source"] for row in rep_rows}) > 1
+    by_rep: dict[str, dict[date, RepMonth]] = defaultdict(dict)  # rep_key -> month -> row
     for row in rep_rows:
-        by_rep[row["owner_id"]][row["month_start"]] = _rep_month(row)
+        by_rep[row["rep_key"]][row["month_start"]] = _rep_month(row, several_connections)
     current = [months[month] for months in by_rep.values() if month in months]
 
     team_rows = _rows(
         con,
         """
-        select team_id, team_name, bookings, quota, quota_attainment, win_rate,
+        select team_key, team_id, team_name, bookings, quota, quota_attainment, win_rate,
                won_deals, lost_deals
         from marts.mart_team_performance_monthly
         where month_start = ?
         """,
         [month],
     )
-    team_totals = {r["team_id"]: TeamMonth(**r) for r in team_rows}
+    team_totals = {r["team_key"]: TeamMonth(**r) for r in team_rows}
 
     scorecard: dict[str, list[ScorecardKpi]] = defaultdict(list)
     for row in _rows(
         con,
         """
-        select owner_id, kpi, kpi_label as label, higher_is_better, value, team_median,
+        select rep_key, kpi, kpi_label as label, higher_is_better, value, team_median,
                company_median, team_percentile, change_vs_previous, sample_size,
                min_sample_size, is_strength, is_weakness
         from marts.mart_rep_scorecard
         where month_start = ?
-        order by owner_id, kpi_order
+        order by rep_key, kpi_order
         """,
         [month],
     ):
-        owner_id = row.pop("owner_id")
-        scorecard[owner_id].append(ScorecardKpi(**row))
+        rep_key = row.pop("rep_key")
+        scorecard[rep_key].append(ScorecardKpi(**row))
 
     words = {
-        r["owner_id"]: (r["strengths"] or "", r["weaknesses"] or "")
+        r["rep_key"]: (r["strengths"] or "", r["weaknesses"] or "")
         for r in _rows(
             con,
-            "select owner_id, strengths, weaknesses from marts.mart_rep_scorecard_wide "
+            "select rep_key, strengths, weaknesses from marts.mart_rep_scorecard_wide "
             "where month_start = ?",
             [month],
         )
@@ -204,31 +213,36 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
 
     alerts: dict[str, list[DealAlert]] = defaultdict(list)
     for row in open_deals_needing_attention(con):
-        owner_id = row.pop("owner_id")
-        alerts[owner_id].append(DealAlert(**row))
+        rep_key = row.pop("rep_key")
+        row.pop("owner_id")
+        alerts[rep_key].append(DealAlert(**row))
 
+    team_keys = {
+        r["rep_key"]: r["team_key"]
+        for r in _rows(con, "select rep_key, team_key from core.dim_reps", [])
+    }
     teams: dict[str | None, list[RepMonth]] = defaultdict(list)
     for rep in current:
-        teams[rep.team_id].append(rep)
+        teams[team_keys.get(rep.rep_key)].append(rep)
     boards = []
-    for team_id, reps in teams.items():
+    for team_key, reps in teams.items():
         ranked = sorted(reps, key=attainment_rank_key)
         name = ranked[0].team_name or "No team"
-        boards.append(TeamBoard(team_totals.get(team_id), team_id or "", name, ranked))
+        boards.append(TeamBoard(team_totals.get(team_key), ranked[0].team_id or "", name, ranked))
     boards.sort(key=lambda b: (b.team_name, b.team_id))
 
     reports = []
     for board in boards:
         for rank, rep in enumerate(board.reps, start=1):
-            strengths, weaknesses = words.get(rep.owner_id, ("", ""))
+            strengths, weaknesses = words.get(rep.rep_key, ("", ""))
             reports.append(
                 RepReport(
                     month=rep,
-                    trend=[by_rep[rep.owner_id].get(m) for m in trend_months],
-                    scorecard=scorecard.get(rep.owner_id, []),
+                    trend=[by_rep[rep.rep_key].get(m) for m in trend_months],
+                    scorecard=scorecard.get(rep.rep_key, []),
                     strengths=strengths,
                     weaknesses=weaknesses,
-                    alerts=alerts.get(rep.owner_id, []),
+                    alerts=alerts.get(rep.rep_key, []),
                     team_rank=rank,
                     team_size=len(board.reps),
                 )

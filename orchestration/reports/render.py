@@ -70,9 +70,10 @@ footer { margin-top: 36px; color: #6b7280; font-size: 12px; }
 """
 
 
-def rep_page_name(owner_id: str) -> str:
-    """The rep page's file name; owner ids are CRM ids, kept to safe characters."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", owner_id) + ".html"
+def rep_page_name(page_id: str) -> str:
+    """The rep page's file name (RepMonth.page_id: the CRM owner id, prefixed by the
+    connection when there are several), kept to safe characters."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", page_id) + ".html"
 
 
 def _page(title: str, body: str) -> str:
@@ -301,7 +302,7 @@ def _team_section(board: TeamBoard, alert_counts: dict[str, int], *, currency: s
     rows = "".join(
         f'<tr data-owner-id="{escape(rep.owner_id)}">'
         f'<td class="rank">{rank}</td>'
-        f'<td class="rep"><a href="reps/{escape(rep_page_name(rep.owner_id))}" '
+        f'<td class="rep"><a href="reps/{escape(rep_page_name(rep.page_id))}" '
         f'title="{escape(rep.rep_name)}">'
         f"{escape(rep.rep_name)}</a></td>"
         f'<td class="num attainment">{meter(rep.quota_attainment)}'
@@ -310,7 +311,7 @@ def _team_section(board: TeamBoard, alert_counts: dict[str, int], *, currency: s
         f'<td class="num quota">{escape(fmt.money(rep.quota, currency))}</td>'
         f'<td class="num win-rate">{escape(fmt.percent(rep.win_rate))}</td>'
         f'<td class="num">{escape(_won_lost(rep))}</td>'
-        f'<td class="num">{alert_counts.get(rep.owner_id, 0)}</td></tr>'
+        f'<td class="num">{alert_counts.get(rep.rep_key, 0)}</td></tr>'
         for rank, rep in enumerate(board.reps, start=1)
     )
     total = ""
@@ -347,7 +348,7 @@ def leaderboard_page(data: ReportData, *, currency: str, timezone: str) -> str:
         )
         return _page("Team leaderboard", body)
     month_name = fmt.month_label(data.month_start)
-    alert_counts = {r.month.owner_id: len(r.alerts) for r in data.reps}
+    alert_counts = {r.month.rep_key: len(r.alerts) for r in data.reps}
     sections = "\n".join(
         _team_section(board, alert_counts, currency=currency) for board in data.teams
     )
