@@ -120,3 +120,17 @@ def _connection(entry: object, number: int, where: str) -> Connection:
             "variable holding its token"
         )
     return Connection(name, kind, base_url, token_env)
+
+
+def dbt_connections(settings: Settings) -> list[dict[str, str]]:
+    """The connections as dbt's var crm_connections: [{name, kind}, ...]."""
+    return [{"name": c.name, "kind": c.kind} for c in load_connections(settings)]
+
+
+def connections_or_default(settings: Settings) -> list[Connection]:
+    """For building Dagster definitions at import: a wrong connections file falls back to
+    the default connection here, and the run itself then fails with the one line."""
+    try:
+        return load_connections(settings)
+    except ConfigError:
+        return [Connection(DEFAULT_NAME, "hubspot", settings.crm_base_url, token_env="")]

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
         "https://api.hubapi.com", description="Base URL of the HubSpot API (or the sandbox)"
     )
     crm_access_token: SecretStr | None = Field(None, description="HubSpot private app token")
+    # Several CRM connections (ingestion/connections.py); unset: one, from the two above.
+    crm_connections_file: Path | None = None
     # HubSpot allows 100 (Starter) to 190 (Professional/Enterprise) requests per 10 s per app;
     # the sandbox is not limited (the demo and the tests go faster).
     crm_max_requests_per_10s: int = Field(100, ge=1, le=100_000)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 
-from ingestion.sandbox.truth import Truth
+from ingestion.sandbox.truth import Truth, company_month_of
 
 CENT = Decimal("0.005")
 MONEY = {
@@ -70,49 +70,75 @@ PERFORMANCE_COLUMNS = [
 ]  # fmt: skip
 
 
-def compare_all(path: str, truth: Truth) -> dict[str, list[str]]:
-    """Every mart against its ground truth; returns problems per mart (empty when equal)."""
+def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[str, list[str]]:
+    """Every mart against its ground truth; returns problems per mart (empty when equal).
+
+    crm_source: compare only that connection's rows with `truth` (a warehouse reading several
+    CRM connections). The company mart and the scorecard's company columns span every
+    connection, so they are left to compare_company (with every connection's truth)."""
     con = duckdb.connect(path, read_only=True)
     cols = ", ".join(PERFORMANCE_COLUMNS)
+    where = f" where crm_source = '{crm_source}'" if crm_source else ""
+    scorecard_columns = [
+        "value",
+        "team_median",
+        "team_percentile",
+        "change_vs_previous",
+        "sample_size",
+        "is_strength",
+        "is_weakness",
+    ]
+    if not crm_source:
+        scorecard_columns += ["company_median", "company_percentile"]
     try:
         results = {
             "mart_rep_performance_monthly": mismatches(
-                mart_rows(con, f"select owner_id, month_start, {cols} from marts.mart_rep_performance_monthly", 2),
+                mart_rows(con, f"select owner_id, month_start, {cols} from marts.mart_rep_performance_monthly{where}", 2),
                 truth.rep_month(),
                 PERFORMANCE_COLUMNS,
             ),
             "mart_team_performance_monthly": mismatches(
-                mart_rows(con, f"select team_id, month_start, {cols} from marts.mart_team_performance_monthly", 2),
+                mart_rows(con, f"select team_id, month_start, {cols} from marts.mart_team_performance_monthly{where}", 2),
                 truth.team_month(),
                 PERFORMANCE_COLUMNS,
             ),
-            "mart_company_performance_monthly": mismatches(
-                mart_rows(con, f"select 'company', month_start, {cols} from marts.mart_company_performance_monthly", 2),
-                truth.company_month(),
-                PERFORMANCE_COLUMNS,
-            ),
             "mart_stage_funnel": mismatches(
-                mart_rows(con, "select pipeline_id, stage_id, created_month, deals_entered, conversion_to_next, median_days_in_stage from marts.mart_stage_funnel", 3),
+                mart_rows(con, f"select pipeline_id, stage_id, created_month, deals_entered, conversion_to_next, median_days_in_stage from marts.mart_stage_funnel{where}", 3),
                 truth.stage_funnel(),
                 ["deals_entered", "conversion_to_next", "median_days_in_stage"],
             ),
             "mart_activity_effectiveness": mismatches(
-                mart_rows(con, "select owner_id, fiscal_quarter_start, meetings_bucket, closed_deals, won_deals, win_rate from marts.mart_activity_effectiveness", 3),
+                mart_rows(con, f"select owner_id, fiscal_quarter_start, meetings_bucket, closed_deals, won_deals, win_rate from marts.mart_activity_effectiveness{where}", 3),
                 truth.activity_effectiveness(),
                 ["closed_deals", "won_deals", "win_rate"],
             ),
             "mart_lead_funnel": mismatches(
-                mart_rows(con, "select owner_id, created_month, lifecycle_stage, contacts_reached, conversion_to_next from marts.mart_lead_funnel", 3),
+                mart_rows(con, f"select owner_id, created_month, lifecycle_stage, contacts_reached, conversion_to_next from marts.mart_lead_funnel{where}", 3),
                 truth.lead_funnel(),
                 ["contacts_reached", "conversion_to_next"],
             ),
             "mart_rep_scorecard": mismatches(
-                mart_rows(con, "select owner_id, month_start, kpi, value, team_median, company_median, team_percentile, company_percentile, change_vs_previous, sample_size, is_strength, is_weakness from marts.mart_rep_scorecard", 3),
+                mart_rows(con, f"select owner_id, month_start, kpi, {', '.join(scorecard_columns)} from marts.mart_rep_scorecard{where}", 3),
                 truth.scorecard(),
-                ["value", "team_median", "company_median", "team_percentile", "company_percentile",
-                 "change_vs_previous", "sample_size", "is_strength", "is_weakness"],
+                scorecard_columns,
             ),
         }  # fmt: skip
     finally:
         con.close()
+    if not crm_source:
+        results["mart_company_performance_monthly"] = compare_company(path, [truth])
     return results
+
+
+def compare_company(path: str, truths: list[Truth]) -> list[str]:
+    """The company mart against the truth of every CRM connection read as one organisation."""
+    con = duckdb.connect(path, read_only=True)
+    cols = ", ".join(PERFORMANCE_COLUMNS)
+    try:
+        return mismatches(
+            mart_rows(con, f"select 'company', month_start, {cols} from marts.mart_company_performance_monthly", 2),
+            company_month_of(truths),
+            PERFORMANCE_COLUMNS,
+        )  # fmt: skip
+    finally:
+        con.close()

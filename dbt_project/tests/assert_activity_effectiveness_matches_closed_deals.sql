@@ -3,15 +3,15 @@
 -- and won deals of mart_rep_performance_monthly over the quarter's months. Also win_rate in [0, 1] and
 -- won_deals <= closed_deals. Returns the offending rows.
 with effectiveness as (
-    select owner_id, fiscal_quarter_start, sum(closed_deals) as closed_deals, sum(won_deals) as won_deals
+    select rep_key, fiscal_quarter_start, sum(closed_deals) as closed_deals, sum(won_deals) as won_deals
     from {{ ref('mart_activity_effectiveness') }}
-    where owner_id in (select owner_id from {{ ref('dim_reps') }})
+    where rep_key in (select rep_key from {{ ref('dim_reps') }})
     group by 1, 2
 ),
 
 monthly as (
     select
-        m.owner_id,
+        m.rep_key,
         cal.fiscal_quarter_start,
         sum(m.won_deals + m.lost_deals) as closed_deals,
         sum(m.won_deals) as won_deals
@@ -21,7 +21,7 @@ monthly as (
 )
 
 select
-    coalesce(e.owner_id, m.owner_id) as owner_id,
+    coalesce(e.rep_key, m.rep_key) as rep_key,
     coalesce(e.fiscal_quarter_start, m.fiscal_quarter_start) as fiscal_quarter_start,
     e.closed_deals as effectiveness_closed_deals,
     m.closed_deals as mart_closed_deals,
@@ -29,11 +29,11 @@ select
     m.won_deals as mart_won_deals
 from effectiveness as e
 full outer join monthly as m
-    on m.owner_id = e.owner_id and m.fiscal_quarter_start = e.fiscal_quarter_start
+    on m.rep_key = e.rep_key and m.fiscal_quarter_start = e.fiscal_quarter_start
 where coalesce(e.closed_deals, 0) <> coalesce(m.closed_deals, 0)
    or coalesce(e.won_deals, 0) <> coalesce(m.won_deals, 0)
 union all
-select owner_id, fiscal_quarter_start, closed_deals, null, won_deals, null
+select rep_key, fiscal_quarter_start, closed_deals, null, won_deals, null
 from {{ ref('mart_activity_effectiveness') }}
 where win_rate not between 0 and 1
    or won_deals > closed_deals

@@ -4,7 +4,7 @@
 -- (lead) never exceed leads_created. Returns the rep x months that disagree.
 with funnel as (
     select
-        owner_id,
+        rep_key,
         created_month as month_start,
         sum(case when lifecycle_stage = '{{ var("lead_converted_stages")[0] }}' then contacts_reached else 0 end)
             as converted,
@@ -13,8 +13,8 @@ with funnel as (
     group by 1, 2
 )
 
-select m.owner_id, m.month_start, m.leads_created, m.leads_converted, f.converted, f.reached_first_stage
+select m.rep_key, m.month_start, m.leads_created, m.leads_converted, f.converted, f.reached_first_stage
 from {{ ref('mart_rep_performance_monthly') }} as m
-left join funnel as f on f.owner_id = m.owner_id and f.month_start = m.month_start
+left join funnel as f on f.rep_key = m.rep_key and f.month_start = m.month_start
 where coalesce(f.converted, 0) <> m.leads_converted
    or coalesce(f.reached_first_stage, 0) > m.leads_created

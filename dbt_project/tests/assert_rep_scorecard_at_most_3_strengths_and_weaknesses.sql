@@ -3,7 +3,7 @@
 -- rep x months.
 with per_rep_month as (
     select
-        owner_id,
+        rep_key,
         month_start,
         sum(case when is_strength then 1 else 0 end) as strengths,
         sum(case when is_weakness then 1 else 0 end) as weaknesses,

@@ -2,20 +2,20 @@
 -- of mart_rep_performance_monthly bookings over that month and the two before it, and its win_rate is
 -- recomputed from the window's summed won and lost deals. Returns the rows that disagree.
 with monthly as (
-    select owner_id, month_start, bookings, won_deals, lost_deals
+    select rep_key, month_start, bookings, won_deals, lost_deals
     from {{ ref('mart_rep_performance_monthly') }}
 ),
 
 windows as (
     select
-        m.owner_id,
+        m.rep_key,
         m.month_start,
         sum(w.bookings) as bookings,
         sum(w.won_deals) as won_deals,
         sum(w.lost_deals) as lost_deals
     from monthly as m
     inner join monthly as w
-        on w.owner_id = m.owner_id
+        on w.rep_key = m.rep_key
         and w.month_start > {{ dbt.dateadd('month', -3, 'm.month_start') }}
         and w.month_start <= m.month_start
     group by 1, 2
@@ -23,7 +23,7 @@ windows as (
 
 scorecard as (
     select
-        owner_id,
+        rep_key,
         month_start,
         max(case when kpi = 'bookings' then value end) as bookings,
         max(case when kpi = 'win_rate' then value end) as win_rate
@@ -33,8 +33,8 @@ scorecard as (
 
 select w.*, s.bookings as scorecard_bookings, s.win_rate as scorecard_win_rate
 from windows as w
-left join scorecard as s on s.owner_id = w.owner_id and s.month_start = w.month_start
-where s.owner_id is null
+left join scorecard as s on s.rep_key = w.rep_key and s.month_start = w.month_start
+where s.rep_key is null
    or abs(s.bookings - w.bookings) > 0.01
    or (s.win_rate is null) <> (w.won_deals + w.lost_deals = 0)
    or abs(s.win_rate - {{ safe_divide('w.won_deals', 'w.won_deals + w.lost_deals') }}) > 1e-9

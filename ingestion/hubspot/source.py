@@ -481,13 +481,20 @@ def _extractions(base_url: str, crm_clock: datetime):
     return extractions()
 
 
-def hubspot_pipeline(warehouse_path: str, pipelines_dir: str) -> dlt.Pipeline:
+def hubspot_pipeline(
+    warehouse_path: str,
+    pipelines_dir: str,
+    pipeline_name: str = "hubspot",
+    dataset_name: str = "raw_hubspot",
+) -> dlt.Pipeline:
+    """The dlt pipeline of one HubSpot connection (ingestion/connections.py): its state in
+    pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name."""
     # dlt gzips its intermediate files by default: most of the extract time on large loads
     # for files that live a few seconds on local disk (the parquet loads stay compressed).
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
     return dlt.pipeline(
-        pipeline_name="hubspot",
+        pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(warehouse_path),
-        dataset_name="raw_hubspot",
+        dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,
     )

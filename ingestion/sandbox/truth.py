@@ -559,3 +559,19 @@ def months_back(m: date, n: int) -> list[date]:
     for _ in range(n - 1):
         out.insert(0, (out[0] - timedelta(days=1)).replace(day=1))
     return out
+
+
+def company_month_of(truths: list[Truth]) -> dict[tuple[str, date], dict]:
+    """The company x month ground truth of several CRM connections read as one sales
+    organisation: their base facts summed month by month, every KPI recomputed from the sums
+    (as mart_company_performance_monthly does over every connection)."""
+    grouped: dict[date, list[dict]] = defaultdict(list)
+    for truth in truths:
+        for (_, m), facts in truth.base_facts().items():
+            grouped[m].append(facts)
+    combined = {m: Truth.combine(rows) for m, rows in grouped.items()}
+    out = {}
+    for m, facts in combined.items():
+        window = [combined[w] for w in months_back(m, 12) if w in combined]
+        out[("company", m)] = truths[0].kpis(facts, Truth.combine(window))
+    return out

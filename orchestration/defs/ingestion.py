@@ -1,8 +1,12 @@
-"""Raw layer: HubSpot CRM -> DuckDB `raw_hubspot` through dlt."""
+"""Raw layer: each CRM connection -> DuckDB `raw_<connection>` through dlt.
+
+One asset group per connection (ingestion/connections.py); with no connections file that is
+the single HubSpot connection `hubspot` of CRM_BASE_URL / CRM_ACCESS_TOKEN (`raw_hubspot`)."""
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
 
+from ingestion.connections import Connection, connections_or_default, load_connections
 from ingestion.hubspot.http import CrmUnavailable, CrmUnreachable, crm_session
 from ingestion.hubspot.preflight import check_crm
 from ingestion.hubspot.source import (
@@ -10,7 +14,7 @@ from ingestion.hubspot.source import (
     hubspot_pipeline,
     hubspot_source,
 )
-from ingestion.settings import ConfigError
+from ingestion.settings import ConfigError, load_settings_or_defaults
 from orchestration.lib.config import check_all_settings
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.load_errors import corrupt_state, load_failure
@@ -19,63 +23,92 @@ from orchestration.lib.translators import HubSpotDltTranslator
 
 DUCKDB_POOL = "duckdb"
 
-# Built once for the asset graph only; the run builds its own from the current settings.
-_SPEC_SOURCE = hubspot_source("https://api.hubapi.com", "unused-at-definition-time")
-_SPEC_PIPELINE = hubspot_pipeline("data/warehouse.duckdb", "data/.dlt_pipelines")
+# The connections as configured when the definitions load (a wrong file: the default, and
+# the run says what is wrong).
+CONNECTIONS = connections_or_default(load_settings_or_defaults())
 
 
-@dlt_assets(
-    dlt_source=_SPEC_SOURCE,
-    dlt_pipeline=_SPEC_PIPELINE,
-    name="hubspot",
-    dagster_dlt_translator=HubSpotDltTranslator(),
-    partitions_def=DAILY,
-    backfill_policy=dg.BackfillPolicy.single_run(),  # a range is one run: one dlt writer
-    pool=DUCKDB_POOL,
-)
-def hubspot_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
-    """Extract the CRM changes of the run's days (or everything, on the first run) and
-    merge them into raw_hubspot (parquet loads)."""
-    try:
-        settings = check_all_settings()  # every setting, before any request
-        token = settings.token()
-        # One session for every request: one rate limiter, the same retries.
-        session = crm_session(
-            settings.crm_max_requests_per_10s, settings.crm_request_timeout_seconds
-        )
-        crm_clock = check_crm(settings.crm_base_url, token, session=session)
-        custom_properties = discover_custom_properties(settings.crm_base_url, token, session)
-    except (ConfigError, CrmUnavailable) as exc:
-        raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
-    if not settings.warehouse_path.exists():
-        context.log.warning(
-            f"no warehouse at {settings.warehouse_path} yet: this first run reads the whole "
-            "CRM history (every record once), later runs only what changed"
-        )
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        pipeline = hubspot_pipeline(str(settings.warehouse_path), str(settings.dlt_pipelines_dir))
-    except ValueError:  # dlt reads its state file here; a JSON decode error is a ValueError
-        raise corrupt_state(settings.dlt_pipelines_dir) from None
-    source = hubspot_source(
-        settings.crm_base_url,
-        token,
-        crm_clock,
-        custom_properties=custom_properties,
-        window=_window(context),
-        session=session,
+def _connection_named(name: str) -> Connection:
+    settings = check_all_settings()  # every setting, before any request
+    for connection in load_connections(settings):
+        if connection.name == name:
+            return connection
+    raise ConfigError(
+        f"connection {name!r} is no longer in {settings.crm_connections_file}: reload the "
+        "Dagster definitions (restart `make dev`)"
     )
-    try:
-        yield from dlt.run(
-            context=context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format="parquet"
+
+
+def raw_assets(connection: Connection) -> dg.AssetsDefinition:
+    """The dlt asset of one connection: its raw tables, keys raw_<name>/<resource>."""
+    # Built once for the asset graph only; the run builds its own from the current settings.
+    spec_source = hubspot_source("https://api.hubapi.com", "unused-at-definition-time")
+    spec_pipeline = hubspot_pipeline(
+        "data/warehouse.duckdb", "data/.dlt_pipelines", connection.pipeline_name,
+        connection.raw_schema,
+    )  # fmt: skip
+
+    @dlt_assets(
+        dlt_source=spec_source,
+        dlt_pipeline=spec_pipeline,
+        name=connection.name,
+        dagster_dlt_translator=HubSpotDltTranslator(connection.raw_schema),
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),  # a range is one run: one dlt writer
+        pool=DUCKDB_POOL,
+    )
+    def _raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+        """Extract the CRM changes of the run's days (or everything, on the first run) and
+        merge them into the connection's raw schema (parquet loads)."""
+        try:
+            settings = check_all_settings()
+            current = _connection_named(connection.name)
+            token = current.token(settings)
+            # One session for every request: one rate limiter, the same retries.
+            session = crm_session(
+                settings.crm_max_requests_per_10s, settings.crm_request_timeout_seconds
+            )
+            crm_clock = check_crm(current.base_url, token, session=session)
+            custom_properties = discover_custom_properties(current.base_url, token, session)
+        except (ConfigError, CrmUnavailable) as exc:
+            raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
+        if not settings.warehouse_path.exists():
+            context.log.warning(
+                f"no warehouse at {settings.warehouse_path} yet: this first run reads the "
+                "whole CRM history (every record once), later runs only what changed"
+            )
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            pipeline = hubspot_pipeline(
+                str(settings.warehouse_path), str(settings.dlt_pipelines_dir),
+                current.pipeline_name, current.raw_schema,
+            )  # fmt: skip
+        except ValueError:  # dlt reads its state file here; a JSON decode error is a ValueError
+            raise corrupt_state(settings.dlt_pipelines_dir) from None
+        source = hubspot_source(
+            current.base_url,
+            token,
+            crm_clock,
+            custom_properties=custom_properties,
+            window=_window(context),
+            session=session,
         )
-    except Exception as exc:
-        error = load_failure(
-            exc, settings.crm_base_url, settings.warehouse_path, settings.dlt_pipelines_dir
-        )
-        if error is None:
-            raise
-        raise error from None
+        try:
+            yield from dlt.run(
+                context=context,
+                dlt_source=source,
+                dlt_pipeline=pipeline,
+                loader_file_format="parquet",
+            )
+        except Exception as exc:
+            error = load_failure(
+                exc, current.base_url, settings.warehouse_path, settings.dlt_pipelines_dir
+            )
+            if error is None:
+                raise
+            raise error from None
+
+    return _raw
 
 
 def _window(context: dg.AssetExecutionContext):
@@ -85,4 +118,8 @@ def _window(context: dg.AssetExecutionContext):
     return window_of(keys.start, keys.end)
 
 
-defs = dg.Definitions(assets=[hubspot_raw], resources={"dlt": DagsterDltResource()})
+RAW_ASSETS = [raw_assets(connection) for connection in CONNECTIONS]
+# The default connection's asset, under the name the tests and docs know.
+hubspot_raw = RAW_ASSETS[0]
+
+defs = dg.Definitions(assets=RAW_ASSETS, resources={"dlt": DagsterDltResource()})

@@ -17,11 +17,13 @@ QUARANTINED = quarantined_objects()
 
 
 def loaded_records_sql(objects: list[QuarantinedObject]) -> str:
-    """Records loaded per object type, deleted ones left out: the shares' denominators."""
+    """Records loaded per connection and object type, deleted ones left out: the shares'
+    denominators."""
     return " union all ".join(
-        f"select '{o.object_type}' as object_type, count(*) as records from {o.records} "
-        "where not coalesce(archived, false)"
+        f"select '{crm_source}' as crm_source, '{o.object_type}' as object_type, "
+        f"count(*) as records from {relation} where not coalesce(archived, false)"
         for o in objects
+        for crm_source, relation in o.records_by_source
     )
 
 
@@ -82,10 +84,11 @@ def quarantine_share_within_threshold() -> dg.AssetCheckResult:
             with loaded as (
                 {loaded_records_sql(QUARANTINED)}
             )
-            select l.object_type, l.records, count(q.loaded_id) as quarantined
+            select l.crm_source, l.object_type, l.records, count(q.loaded_id) as quarantined
             from loaded as l
-            left join quarantine.quarantined_records as q on q.object_type = l.object_type
-            group by 1, 2 order by 1
+            left join quarantine.quarantined_records as q
+                on q.crm_source = l.crm_source and q.object_type = l.object_type
+            group by 1, 2, 3 order by 1, 2
             """
         ).fetchall()
         reasons = con.execute(
@@ -95,6 +98,9 @@ def quarantine_share_within_threshold() -> dg.AssetCheckResult:
     finally:
         con.close()
     limit = settings.quarantine_max_share
+    # Named by object type; by connection and object type when there are several.
+    several = len({source for source, *_ in counts}) > 1
+    counts = [(f"{s} {t}" if several else t, n, q) for s, t, n, q in counts]
     over = {t: q / n for t, n, q in counts if n and q / n > limit}
     total = sum(q for _, _, q in counts)
     return dg.AssetCheckResult(

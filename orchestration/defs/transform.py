@@ -12,8 +12,9 @@ import yaml
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from ingestion.connections import dbt_connections
 from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
-from orchestration.defs.ingestion import DUCKDB_POOL
+from orchestration.defs.ingestion import CONNECTIONS, DUCKDB_POOL
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.partitions import run_window
 from orchestration.lib.translators import WarehouseDbtTranslator
@@ -30,13 +31,14 @@ if not MANIFEST.exists():
 @dbt_assets(
     manifest=MANIFEST,
     project=dbt_project,
-    dagster_dbt_translator=WarehouseDbtTranslator(),
+    dagster_dbt_translator=WarehouseDbtTranslator(CONNECTIONS),
     pool=DUCKDB_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """dbt build: models with their tests, in dependency order."""
     try:
         settings = load_settings()
+        connections = dbt_connections(settings)
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from None
     os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
@@ -45,7 +47,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     days = run_window(context.run.tags)
     os.environ["DBT_WINDOW_START"] = days[0] if days else ""
     # Settings equal to dbt_project.yml's defaults are not passed, for the same reason.
-    dbt_vars = {k: v for k, v in settings.dbt_vars().items() if DBT_DEFAULT_VARS.get(k) != v}
+    all_vars = {**settings.dbt_vars(), "crm_connections": connections}
+    dbt_vars = {k: v for k, v in all_vars.items() if DBT_DEFAULT_VARS.get(k) != v}
     # dbt.log at info level: its default, debug, serializes a score of events per node
     # (about 5% of a next-day build). DBT_LOG_LEVEL_FILE=debug brings every SQL statement back.
     os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")

@@ -23,7 +23,8 @@ from typing import Any
 
 import dagster as dg
 
-from ingestion.settings import PROJECT_ROOT
+from ingestion.connections import connections_or_default
+from ingestion.settings import PROJECT_ROOT, load_settings_or_defaults
 from orchestration.lib.translators import WarehouseDbtTranslator
 
 Manifest = Mapping[str, Any]
@@ -51,7 +52,9 @@ class RawTable:
 class QuarantinedObject:
     object_type: str
     model: str  # quarantine_<object_type>
-    records: str  # schema.table of the raw records it checks
+    records: str  # schema.table of the raw records it checks (the first connection's)
+    # (crm_source, schema.table) of every connection of the CRM kind it checks
+    records_by_source: tuple[tuple[str, str], ...] = ()
 
 
 @cache
@@ -61,9 +64,25 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
     return json.loads(path.read_text())
 
 
+@cache
+def _translator() -> WarehouseDbtTranslator:
+    """The translator of the dbt assets, with the connections they are built with."""
+    return WarehouseDbtTranslator(connections_or_default(load_settings_or_defaults()))
+
+
 def _key(manifest: Manifest, unique_id: str) -> dg.AssetKey:
     """The node's Dagster asset key, as the dbt assets name it."""
-    return WarehouseDbtTranslator().get_asset_spec(manifest, unique_id, None).key
+    return _translator().get_asset_spec(manifest, unique_id, None).key
+
+
+def _raw_relations(source: dict[str, Any]) -> list[tuple[str, str, dg.AssetKey]]:
+    """(crm_source, schema.table, asset key) of a dbt source table in every connection of
+    its CRM kind (the first is the source itself)."""
+    found = []
+    for key in _translator().source_keys(source):
+        schema = key.path[0]
+        found.append((schema.removeprefix("raw_"), f"{schema}.{source['identifier']}", key))
+    return found
 
 
 def _models(manifest: Manifest) -> list[dict[str, Any]]:
@@ -102,9 +121,10 @@ def served_schemas(manifest: Manifest | None = None) -> tuple[str, ...]:
 def watched_raw_tables(manifest: Manifest | None = None) -> list[RawTable]:
     manifest = manifest or load_manifest()
     return [
-        RawTable(f"{s['schema']}.{s['identifier']}", _key(manifest, uid), s["loaded_at_field"])
-        for uid, s in sorted(manifest["sources"].items())
+        RawTable(relation, key, s["loaded_at_field"])
+        for _, s in sorted(manifest["sources"].items())
         if s.get("loaded_at_field")
+        for _, relation, key in _raw_relations(s)
     ]
 
 
@@ -136,11 +156,13 @@ def quarantined_objects(manifest: Manifest | None = None) -> list[QuarantinedObj
                 "model checks the records of exactly one"
             )
         [source] = sources
+        by_source = tuple((name, relation) for name, relation, _ in _raw_relations(source))
         found.append(
             QuarantinedObject(
                 node["name"].removeprefix(QUARANTINE_PREFIX),
                 node["name"],
-                f"{source['schema']}.{source['identifier']}",
+                by_source[0][1],
+                by_source,
             )
         )
     return found

@@ -12,8 +12,10 @@ from ingestion.settings import Settings, load_settings
 def check_all_settings(**overrides: Any) -> Settings:
     """The pipeline's settings; ConfigError with one line on the first wrong setting of
     any kind (overrides as for `load_settings`)."""
+    from ingestion.connections import load_connections
     from orchestration.defs.publish_postgres import load_postgres_settings
 
     settings = load_settings(**overrides)
+    load_connections(settings)
     load_postgres_settings()
     return settings

@@ -32,12 +32,14 @@ def last_complete_day(now: datetime | None = None) -> str:
 def crm_clock() -> datetime | None:
     """The CRM's clock now (its Date header), or None when it cannot be asked (no CRM
     configured, a wrong setting, unreachable: the run itself then says so in one line)."""
+    from ingestion.connections import load_connections
     from ingestion.hubspot.preflight import CrmUnavailable, check_crm
     from ingestion.settings import ConfigError, load_settings
 
     try:
         settings = load_settings()
-        return check_crm(settings.crm_base_url, settings.token())
+        # Several connections: the earliest clock (a night is complete when it is for all).
+        return min(check_crm(c.base_url, c.token(settings)) for c in load_connections(settings))
     except (ConfigError, CrmUnavailable):
         return None
 

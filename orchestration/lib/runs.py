@@ -32,7 +32,7 @@ class _ProgressHandler(logging.Handler):
             print(f"    step {event.step_key} done", flush=True)
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             key = event.asset_key.to_user_string()
-            if key.startswith("raw_hubspot/") and key not in self.loaded:
+            if key.startswith("raw_") and key not in self.loaded:
                 self.loaded.add(key)
                 print(f"      loaded {key}", flush=True)
         elif event.event_type_value == "STEP_FAILURE":
@@ -124,16 +124,16 @@ def main() -> int:
     """`make run`: the nightly job once, now, for the last complete day, recorded in
     DAGSTER_HOME (so `make dev` shows it); progress lines, and on failure the failed step's
     one line last on stderr and exit code 1."""
+    from ingestion.connections import load_connections
     from ingestion.settings import ConfigError, load_settings
 
     try:
         settings = load_settings()
+        crms = ", ".join(c.base_url for c in load_connections(settings))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(
-        f"==> nightly_warehouse: {settings.crm_base_url} -> {settings.warehouse_path}", flush=True
-    )
+    print(f"==> nightly_warehouse: {crms} -> {settings.warehouse_path}", flush=True)
     result = run_nightly_job(project_instance())
     if not result.success:
         print(f"error: {first_failure(result)}", file=sys.stderr)

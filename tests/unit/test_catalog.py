@@ -138,9 +138,9 @@ def test_share_check_counts_every_object_type_against_its_raw_table(tmp_path, mo
         )
     con.execute(
         "create table quarantine.quarantined_records as "
-        "select 'deals' as object_type, i::varchar as loaded_id, 'missing_owner' as reason "
-        "from range(3) t(i) "
-        "union all select 'calls', '1', 'unparseable_date'"
+        "select 'hubspot' as crm_source, 'deals' as object_type, i::varchar as loaded_id, "
+        "'missing_owner' as reason from range(3) t(i) "
+        "union all select 'hubspot', 'calls', '1', 'unparseable_date'"
     )
     con.close()
     monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
