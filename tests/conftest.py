@@ -107,12 +107,14 @@ class NightlyRuns:
 
 
 def snapshot(path: str) -> dict[str, list[tuple]]:
-    """Every row of every core, intermediate and mart table, in a stable order."""
+    """Every row of every core, intermediate and mart table, in a stable order (views, such
+    as the int_crm__* seam over staging, are what their tables are built from)."""
     con = duckdb.connect(path, read_only=True)
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('core', 'intermediate', 'marts') order by 1, 2"
+            "where table_schema in ('core', 'intermediate', 'marts') "
+            "and table_type = 'BASE TABLE' order by 1, 2"
         ).fetchall()
         return {
             f"{s}.{t}": sorted(con.execute(f'select * from "{s}"."{t}"').fetchall(), key=repr)

@@ -54,13 +54,15 @@ def test_second_run_on_unchanged_crm_changes_nothing(nightly_runs: NightlyRuns):
         con.close()
 
 
-def dbt_test(warehouse: str | Path, target: Path, *args: str) -> subprocess.CompletedProcess:
-    """`dbt test <args>` of the project against one warehouse file, output captured."""
+def dbt_test(
+    warehouse: str | Path, target: Path, *args: str, command: str = "test"
+) -> subprocess.CompletedProcess:
+    """`dbt <command> <args>` of the project against one warehouse file, output captured."""
     project = PROJECT_ROOT / "dbt_project"
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
-            "test",
+            command,
             *args,
             "--project-dir",
             str(project),
@@ -118,3 +120,22 @@ def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_pat
         "columns_dim_teams": [("not_null", "rep_count", 1)],
         "columns_dim_reps": [("unique", "owner_id", 2)],
     }
+
+
+def test_a_warehouse_built_before_crm_source_is_restated_once(nightly_runs: NightlyRuns, tmp_path):
+    """The incremental tables of a warehouse built before the CRM-connection columns existed
+    (crm_source, deal_key) are re-stated whole by the next build, not left half-keyed."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(nightly_runs.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("alter table core.fct_activities drop column crm_source")
+    con.execute("alter table intermediate.int_deal_state_daily drop column deal_key")
+    con.execute("alter table intermediate.int_deal_state_daily drop column crm_source")
+    con.close()
+    done = dbt_test(
+        warehouse, tmp_path / "target", "--exclude-resource-type", "unit_test", command="build"
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    upgraded, fresh = snapshot(str(warehouse)), snapshot(nightly_runs.warehouse)
+    for table in ("core.fct_activities", "intermediate.int_deal_state_daily"):
+        assert upgraded[table] == fresh[table], table

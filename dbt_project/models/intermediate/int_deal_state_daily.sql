@@ -18,6 +18,9 @@
 -- DBT_WINDOW_START, set by Dagster for a day or a backfill range); each such deal's rows are
 -- replaced whole, and rows of deals no longer in fct_deals (archived) are removed. A deal is
 -- keyed by deal_key (its connection and id).
+{#- A table built before deal_key existed is re-stated whole once (the pre-hook empties it). -#}
+{%- set restate_all = is_incremental()
+    and 'deal_key' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 with as_of as (
     select as_of_date from {{ ref('int_data_as_of') }}
 ),
@@ -41,7 +44,7 @@ deals as (
         from history
         group by crm_source, deal_id
     ) as h on h.crm_source = d.crm_source and h.deal_id = d.deal_id
-    {% if is_incremental() %}
+    {% if is_incremental() and not restate_all %}
     where greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))
             > (select max(deal_updated_at) from {{ this }})
         or d.deal_key in (
@@ -128,8 +131,6 @@ state as (
 
 select
     {{ surrogate_key(['s.crm_source', 's.deal_id', 's.date_day']) }} as deal_day_id,
-    s.deal_key,
-    s.crm_source,
     s.deal_id,
     s.date_day,
     s.state_at,
@@ -140,7 +141,10 @@ select
     s.owner_id,
     {{ parse_number('s.amount_home_raw') }} as amount_home,
     {{ parse_timestamptz('s.expected_close_raw') }} as expected_close_at,
-    s.deal_updated_at
+    s.deal_updated_at,
+    -- last: a table built before they existed gets them appended (on_schema_change)
+    s.deal_key,
+    s.crm_source
 from state as s
 left join {{ ref('int_crm__pipeline_stages') }} as st
     on st.crm_source = s.crm_source and st.pipeline_id = s.pipeline_id and st.stage_id = s.stage_id

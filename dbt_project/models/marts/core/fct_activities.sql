@@ -61,7 +61,6 @@ valid as (
 )
 
 select
-    v.crm_source,
     v.activity_type || ':' || v.activity_id as activity_key,
     v.activity_id,
     v.activity_type,
@@ -72,7 +71,9 @@ select
     v.is_completed,
     v.call_disposition_id,
     v.is_connected_call,
-    case when v.updated_at <= c.crm_clock_at then v.updated_at end as updated_at
+    case when v.updated_at <= c.crm_clock_at then v.updated_at end as updated_at,
+    -- last: a table built before it had the column gets it appended (on_schema_change)
+    v.crm_source
 from valid as v
 cross join crm_clock as c
 left join merged_deals as m on m.crm_source = v.crm_source and m.merged_id = v.deal_id
