@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     crm_access_token: SecretStr | None = Field(None, description="HubSpot private app token")
     # Several CRM connections (ingestion/connections.py); unset: one, from the two above.
     crm_connections_file: Path | None = None
+    # Reps of different connections with the same e-mail address are one person.
+    merge_reps_by_email: bool = True
     # HubSpot allows 100 (Starter) to 190 (Professional/Enterprise) requests per 10 s per app;
     # the sandbox is not limited (the demo and the tests go faster).
     crm_max_requests_per_10s: int = Field(100, ge=1, le=100_000)
@@ -195,11 +197,12 @@ class Settings(BaseSettings):
             "background until `make sandbox-stop`)"
         )
 
-    def dbt_vars(self) -> dict[str, str | int]:
+    def dbt_vars(self) -> dict[str, str | int | bool]:
         return {
             "home_currency": self.home_currency,
             "reporting_timezone": self.reporting_timezone,
             "fiscal_year_start_month": self.fiscal_year_start_month,
+            "merge_reps_by_email": self.merge_reps_by_email,
         }
 
 

@@ -2,7 +2,8 @@
 
     month_totals(grain): counts, sums and medians per <grain> x reporting month, where
     grain is 'rep' (rep_key), 'team' (team_key of the rep's primary team) or 'company'
-    (every CRM connection together). Facts join their rep by crm_source and owner_id.
+    (every CRM connection together). Facts join their rep by crm_source and owner_id
+    (int_rep_identities: a person may have an identity in several connections).
     Medians and means are taken over the grain's own deals and leads, never averaged.
 
     kpi_formulas(t): the rates, computed from a month_totals relation aliased t.
@@ -15,7 +16,10 @@
 {% macro month_totals(grain) -%}
 {%- set key = grain_key(grain) -%}
 with reps as (
-    select crm_source, owner_id, rep_key, team_id, team_key from {{ ref('dim_reps') }}
+    -- every identity (crm_source, owner_id) of a rep, with the person's rep_key and team
+    select i.crm_source, i.owner_id, i.rep_key, d.team_id, d.team_key
+    from {{ ref('int_rep_identities') }} as i
+    inner join {{ ref('dim_reps') }} as d on d.rep_key = i.rep_key
 ),
 
 months as (

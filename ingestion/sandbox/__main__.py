@@ -28,7 +28,13 @@ import sys
 import uvicorn
 
 from ingestion.sandbox.bad_records import SHORTCUTS, inject, resolve_kinds
-from ingestion.sandbox.drift import add_custom_properties, archive_records, merge_records
+from ingestion.sandbox.drift import (
+    SHARED_REPS,
+    add_custom_properties,
+    archive_records,
+    merge_records,
+    share_reps,
+)
 from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import (
     HOME_CURRENCY,
@@ -72,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         help="merge this share of deals and contacts into another of the same owner (drift.py)",
     )
     parser.add_argument(
+        "--shared-reps",
+        type=int,
+        default=0,
+        help="give the first N reps a name and e-mail that do not depend on the seed (drift.py)",
+    )
+    parser.add_argument(
         "--faults",
         default="",
         help="fault switches, e.g. rate_limit=40,retry_after=1,error_rate=0.1,seed=7 "
@@ -92,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
+        return 2
+    if not 0 <= args.shared_reps <= len(SHARED_REPS):
+        print(f"error: --shared-reps must be 0 to {len(SHARED_REPS)}", file=sys.stderr)
         return 2
     try:
         kinds = resolve_kinds(args.bad_records)
@@ -115,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             archive_records(org, args.seed, args.archive_share)
         if args.merge_share:
             merge_records(org, args.seed, args.merge_share)
+        if args.shared_reps:
+            share_reps(org, args.shared_reps)
         return org
 
     bad_seed = args.seed if args.bad_records_seed is None else args.bad_records_seed

@@ -14,13 +14,17 @@ record leaves every listing and search, the surviving record lists it in
 merged-away deal are associated with the surviving one without being modified themselves
 (an incremental extraction does not see them again). The event log is rewritten to match,
 so the ground truth (truth.py) describes the CRM after the merges.
+
+`--shared-reps 2` gives the first two reps a name and e-mail address that do not depend on
+the seed (`share_reps`): two sandboxes with different seeds then have two reps in common,
+as two CRM accounts of one company do (each account's own owner ids, the same people).
 """
 
 from __future__ import annotations
 
 import random
 
-from ingestion.sandbox.generator import ACTIVITY_TYPES, Organisation, Record, iso
+from ingestion.sandbox.generator import ACTIVITY_TYPES, Organisation, Record, ascii_slug, iso
 
 CUSTOM_DEAL_PROPERTIES = {
     "sales_region": ["Abşeron", "Gəncə-Daşkəsən", "Lənkəran-Astara", "Şəki-Zaqatala"],
@@ -168,3 +172,25 @@ def _rewrite_events(org: Organisation, merged: dict[str, list[tuple[str, str]]])
             ev.data = {**data, "deal_id": deal_into[data["deal_id"]]}
         events.append(ev)
     org.events[:] = events
+
+
+SHARED_REPS = [
+    ("Leyla", "Məmmədova"),
+    ("Rauf", "Hüseynov"),
+    ("Nigar", "Əliyeva"),
+    ("Elvin", "Qasımov"),
+]
+
+
+def share_reps(org: Organisation, count: int) -> list[str]:
+    """The first `count` reps get a name and e-mail address fixed for every seed (the rest of
+    the organisation is untouched); returns their e-mail addresses."""
+    if not 0 <= count <= len(SHARED_REPS):
+        raise ValueError(f"--shared-reps: 0 to {len(SHARED_REPS)}")
+    emails = []
+    for rep, (first, last) in zip(org.reps[:count], SHARED_REPS, strict=False):
+        rep.first_name, rep.last_name = first, last
+        # Written as a person types it in each CRM: case and spaces may differ.
+        rep.email = f"{ascii_slug(first).title()}.{ascii_slug(last)}@Satis.Example.az "
+        emails.append(rep.email.strip().lower())
+    return emails

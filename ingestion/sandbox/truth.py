@@ -575,3 +575,20 @@ def company_month_of(truths: list[Truth]) -> dict[tuple[str, date], dict]:
         window = [combined[w] for w in months_back(m, 12) if w in combined]
         out[("company", m)] = truths[0].kpis(facts, Truth.combine(window))
     return out
+
+
+def person_month_of(identities: list[tuple[Truth, str]]) -> dict[date, dict]:
+    """Month x KPIs of one person who is a rep in several CRM connections: the base facts of
+    each identity (a truth and that CRM's owner id) summed month by month, as
+    mart_rep_performance_monthly does for a rep whose e-mail address is shared."""
+    grouped: dict[date, list[dict]] = defaultdict(list)
+    for truth, owner in identities:
+        for (o, m), facts in truth.base_facts().items():
+            if o == owner:
+                grouped[m].append(facts)
+    combined = {m: Truth.combine(rows) for m, rows in grouped.items()}
+    out = {}
+    for m, facts in combined.items():
+        window = [combined[w] for w in months_back(m, 12) if w in combined]
+        out[m] = identities[0][0].kpis(facts, Truth.combine(window))
+    return out

@@ -105,7 +105,8 @@ flagged as (
         coalesce(p.times_pushed, 0) as times_pushed
     from deals as d
     cross join as_of as a
-    left join core.dim_reps as r on r.crm_source = d.crm_source and r.owner_id = d.owner_id
+    left join intermediate.int_rep_identities as r
+        on r.crm_source = d.crm_source and r.owner_id = d.owner_id
     left join current_stays as s
         on s.crm_source = d.crm_source and s.deal_id = d.deal_id and s.stage_id = d.stage_id
     left join stage_norms as n

@@ -4,6 +4,7 @@ ground truth; a CRM's ids (owners, teams, deals) collide across the two and stay
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,25 +16,24 @@ import pytest
 
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.runner import sandbox_process
-from ingestion.sandbox.truth import Truth
+from ingestion.sandbox.truth import Truth, person_month_of
 
-from ..kpi_compare import compare_all, compare_company
+from ..kpi_compare import PERFORMANCE_COLUMNS, compare_all, compare_company, mart_rows, mismatches
+from .test_end_to_end import dbt_test
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {"portal_az": 42, "portal_ge": 7}
 
 
-@pytest.fixture(scope="module")
-def two_portals(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def run_two_portals(folder: Path, *sandbox_args: str) -> tuple[Path, subprocess.CompletedProcess]:
     """`make run`'s nightly run (in its own process: connections are read when the
     definitions load) against two sandboxes configured in a connections file."""
-    folder = tmp_path_factory.mktemp("two_portals")
     home = folder / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     with (
-        sandbox_process("small", SEEDS["portal_az"]) as az,
-        sandbox_process("small", SEEDS["portal_ge"]) as ge,
+        sandbox_process("small", SEEDS["portal_az"], extra_args=sandbox_args) as az,
+        sandbox_process("small", SEEDS["portal_ge"], extra_args=sandbox_args) as ge,
     ):
         (folder / "connections.yml").write_text(
             "connections:\n"
@@ -56,6 +56,11 @@ def two_portals(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
     return folder / "warehouse.duckdb", done
+
+
+@pytest.fixture(scope="module")
+def two_portals(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    return run_two_portals(tmp_path_factory.mktemp("two_portals"))
 
 
 def test_one_run_loads_both_portals(two_portals):
@@ -101,3 +106,84 @@ def test_the_company_mart_is_both_portals_together(two_portals):
     assert done.returncode == 0, done.stderr[-2000:]
     truths = [Truth(Organisation("small", seed)) for seed in SEEDS.values()]
     assert compare_company(str(warehouse), truths) == []
+
+
+SHARED = 2  # reps in both portals (same e-mail address, typed differently)
+
+
+@pytest.fixture(scope="module")
+def shared_reps(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    return run_two_portals(tmp_path_factory.mktemp("shared_reps"), "--shared-reps", str(SHARED))
+
+
+def test_a_rep_in_both_portals_is_one_person(shared_reps):
+    warehouse, done = shared_reps
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    orgs = {name: Organisation("small", seed) for name, seed in SEEDS.items()}
+    az, ge = (Truth(orgs[name]) for name in sorted(SEEDS))
+    # Owner ids are numbered alike in both generated portals: the shared reps are the first two.
+    shared = [rep.owner_id for rep in orgs["portal_az"].reps[:SHARED]]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        people = con.execute(
+            "select owner_id, crm_source, identity_count, crm_sources from core.dim_reps "
+            "where identity_count > 1 order by owner_id"
+        ).fetchall()
+        n_people = con.execute("select count(*) from core.dim_reps").fetchone()[0]
+        cols = ", ".join(PERFORMANCE_COLUMNS)
+        merged_rows = mart_rows(
+            con,
+            f"select month_start, {cols} from marts.mart_rep_performance_monthly "
+            f"where owner_id = '{shared[0]}' and crm_source = 'portal_az'",
+            1,
+        )
+        others = {
+            name: mart_rows(
+                con,
+                f"select owner_id, month_start, {cols} from marts.mart_rep_performance_monthly "
+                f"where crm_source = '{name}' and owner_id not in ({', '.join(map(repr, shared))})",
+                2,
+            )
+            for name in SEEDS
+        }
+    finally:
+        con.close()
+    assert n_people == sum(len(o.reps) for o in orgs.values()) - SHARED
+    assert people == [(o, "portal_az", 2, "portal_az, portal_ge") for o in shared]
+    person = person_month_of([(az, shared[0]), (ge, shared[0])])
+    assert (
+        mismatches(
+            {(m,): row for (m,), row in merged_rows.items()},
+            {(m,): row for m, row in person.items()},
+            PERFORMANCE_COLUMNS,
+        )
+        == []
+    )
+    for name, truth in (("portal_az", az), ("portal_ge", ge)):
+        expected = {k: v for k, v in truth.rep_month().items() if k[0] not in shared}
+        assert mismatches(others[name], expected, PERFORMANCE_COLUMNS) == [], name
+    # One organisation either way: the company mart does not depend on who is whom.
+    assert compare_company(str(warehouse), [az, ge]) == []
+
+
+def test_merging_reps_by_email_can_be_switched_off(shared_reps, tmp_path):
+    warehouse, done = shared_reps
+    assert done.returncode == 0, done.stderr[-2000:]
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    dbt_vars = {
+        "merge_reps_by_email": False,
+        "crm_connections": [{"name": name, "kind": "hubspot"} for name in SEEDS],
+    }
+    built = dbt_test(
+        copy, tmp_path / "target", "--exclude-resource-type", "unit_test",
+        "--vars", json.dumps(dbt_vars), command="build",
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-3000:]
+    con = duckdb.connect(str(copy), read_only=True)
+    n_reps = con.execute("select count(*) from core.dim_reps").fetchone()[0]
+    con.close()
+    assert n_reps == sum(len(Organisation("small", s).reps) for s in SEEDS.values())
+    for name, seed in SEEDS.items():
+        problems = compare_all(str(copy), Truth(Organisation("small", seed)), crm_source=name)
+        assert {mart: p[:5] for mart, p in problems.items() if p} == {}, name

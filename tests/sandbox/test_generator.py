@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from ingestion.sandbox.drift import share_reps
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.truth import Truth
 
@@ -86,3 +87,16 @@ def test_settings_shape_the_organisation():
 def test_unknown_preset_is_refused():
     with pytest.raises(ValueError, match="unknown sandbox preset"):
         Organisation("huge")
+
+
+def test_shared_reps_are_the_same_people_in_two_seeds():
+    """--shared-reps: two generated portals with their own seeds have reps in common (the
+    same name and e-mail address), and nothing else changes."""
+    az, ge = Organisation("small", 42), Organisation("small", 7)
+    before = [(r.owner_id, r.email) for r in az.reps[2:]]
+    assert share_reps(az, 2) == share_reps(ge, 2)
+    assert [(r.first_name, r.email) for r in az.reps[:2]] == [
+        (r.first_name, r.email) for r in ge.reps[:2]
+    ]
+    assert [(r.owner_id, r.email) for r in az.reps[2:]] == before
+    assert az.reps[2].email != ge.reps[2].email

@@ -33,7 +33,7 @@ cycles as (
         m.month_start,
         percentile_cont(0.5) within group (order by d.days_to_close) as sales_cycle_days_median
     from totals as m
-    inner join {{ ref('dim_reps') }} as r on r.rep_key = m.group_id
+    inner join {{ ref('int_rep_identities') }} as r on r.rep_key = m.group_id
     inner join {{ ref('fct_deals') }} as d
         on d.crm_source = r.crm_source
         and d.owner_id = r.owner_id
