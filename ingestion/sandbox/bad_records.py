@@ -38,6 +38,7 @@ from ingestion.sandbox.generator import Organisation, Record
 QUARANTINE_REASONS = (
     "missing_id",
     "duplicate_id_conflict",
+    "duplicate_id_kpi_conflict",
     "amount_not_numeric",
     "amount_negative",
     "unknown_pipeline",
@@ -82,6 +83,8 @@ class BadRecordKind:
     changed_property: str | None = None
     # For blocks_publish: the reason each broken record is quarantined for.
     blocking_reason: str | None = None
+    # Quarantine rows per affected id (2: both copies of a conflicting duplicate).
+    quarantined_copies: int = 1
 
     def __post_init__(self) -> None:
         if self.expected.startswith("quarantine:"):
@@ -122,6 +125,12 @@ BAD_RECORD_KINDS: tuple[BadRecordKind, ...] = (
         "deal_duplicate_id_conflict", "deals",
         "an existing deal id served a second time, later in the extraction, with a "
         "different amount and name", _q("duplicate_id_conflict"), "amount",
+    ),
+    BadRecordKind(
+        "deal_duplicate_kpi_conflict", "deals",
+        "an existing deal id served a second time with another stage, owner and home-currency "
+        "amount: which copy is right cannot be known, so both are quarantined",
+        _q("duplicate_id_kpi_conflict"), "dealstage", quarantined_copies=2,
     ),
     BadRecordKind(
         "email_duplicate_id_conflict", "emails",
@@ -441,6 +450,19 @@ def _deal_duplicate(inj: _Injector) -> list[str]:
     amount = f"{float(first.properties['amount'] or 0) * 2 + 1:.2f}"
     _set(again, "amount", amount)
     _set(again, "dealname", f"{first.properties['dealname']} (ikinci nüsxə)")
+    return [first.id]
+
+
+@_applies("deal_duplicate_kpi_conflict")
+def _deal_kpi_duplicate(inj: _Injector) -> list[str]:
+    first = inj.pick("deals", lambda r: r.properties["dealstage"] != "closedwon")
+    _, again = inj.add_copy("deals", first)
+    again.id = again.properties["hs_object_id"] = first.id
+    _set(again, "dealstage", "closedwon")
+    owners = sorted({r.owner_id for r in inj.org.reps} - {first.properties["hubspot_owner_id"]})
+    _set(again, "hubspot_owner_id", owners[0])
+    home = float(first.properties["amount_in_home_currency"] or 0)
+    _set(again, "amount_in_home_currency", f"{home * 3 + 7:.2f}")
     return [first.id]
 
 

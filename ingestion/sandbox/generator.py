@@ -477,6 +477,7 @@ class Organisation:
                 (reopened, iso(reopened + timedelta(days=30))),
                 (last_close, iso(last_close)),
             ]
+        last_close = self._after_close(did, rep, changes, amounts, last_close)
         changes["amount"] = [(ts, f"{v:.2f}") for ts, v in amounts]
         changes["amount_in_home_currency"] = [(ts, f"{money(v * rate):.2f}") for ts, v in amounts]
         changes["deal_currency_code"] = [(created, currency)]
@@ -534,6 +535,48 @@ class Organisation:
             history=history,
             associations={"companies": [company], "contacts": list(self.company_contacts[company])},
         )
+
+    def _after_close(
+        self,
+        did: str,
+        rep: Rep,
+        changes: dict[str, list[tuple[datetime, str]]],
+        amounts: list[tuple[datetime, Decimal]],
+        last_close: datetime,
+    ) -> datetime:
+        """What users do to a closed deal, each a rule of docs/METRICS.md the marts must get
+        right: hand the deal to another rep (the credit stays with the owner at the close),
+        back-date its close date property (the time it entered the closed stage counts),
+        correct a won deal's amount (bookings are the amount the CRM holds now, in the month
+        of the close), or reopen a won deal and close it again (the last close counts). Drawn
+        from the deal's own generator, so every other value of the organisation stays the
+        same. Returns the deal's last close."""
+        rng = random.Random(f"{self.seed}:{did}:after-close")
+        won = sorted(changes["dealstage"])[-1][1] == "closedwon"
+        roll = rng.random()
+        later = last_close + timedelta(days=rng.uniform(1, 30), seconds=rng.uniform(0, 3600))
+        if roll < 0.05:
+            owner = sorted(changes["hubspot_owner_id"])[-1][1]
+            mates = [
+                r.owner_id for r in self.reps if r.team_id == rep.team_id and r.owner_id != owner
+            ]
+            changes["hubspot_owner_id"].append((later, rng.choice(mates)))
+        elif roll < 0.10:
+            backdated = last_close - timedelta(days=rng.uniform(3, 20))
+            changes["closedate"].append((later, iso(backdated)))
+        elif roll < 0.15 and won:
+            corrected = money(amounts[-1][1] * Decimal(str(rng.uniform(0.8, 1.25))))
+            amounts.append((later, corrected))
+        elif roll < 0.19 and won:
+            reclosed = later + timedelta(days=rng.uniform(5, 30))
+            again = "closedwon" if rng.random() < 0.5 else "closedlost"
+            changes["dealstage"] += [(later, "contractsent"), (reclosed, again)]
+            changes["closedate"] += [
+                (later, iso(reclosed + timedelta(days=7))),
+                (reclosed, iso(reclosed)),
+            ]
+            return reclosed
+        return last_close
 
     def _feedback(
         self, survey: str, ts: datetime, value: int, deal_id: str | None, company_id: str

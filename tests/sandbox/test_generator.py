@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
 from ingestion.sandbox.drift import share_reps
-from ingestion.sandbox.generator import Organisation
+from ingestion.sandbox.generator import Organisation, iso
 from ingestion.sandbox.truth import Truth
 
 
@@ -100,3 +101,48 @@ def test_shared_reps_are_the_same_people_in_two_seeds():
     ]
     assert [(r.owner_id, r.email) for r in az.reps[2:]] == before
     assert az.reps[2].email != ge.reps[2].email
+
+
+def test_every_metrics_rule_is_exercised(truth: Truth):
+    """The organisation holds a case of each rule docs/METRICS.md states, and its ground truth
+    applies the rule (the marts are then compared with it, tests/pipeline)."""
+    closed = [d for d in truth.deals.values() if d.closed_at is not None]
+
+    def changed_after_close(d, name):
+        return [v for ts, v in d.changes[name] if ts > d.closed_at]
+
+    def stages(d):
+        return [v for _, v in d.changes["dealstage"]]
+
+    owner_before = [
+        d for d in closed
+        if len({v for ts, v in d.changes["hubspot_owner_id"] if ts <= d.closed_at}) > 1
+    ]  # fmt: skip
+    owner_after = [d for d in closed if changed_after_close(d, "hubspot_owner_id")]
+    closedate_after = [
+        d for d in closed
+        if any(v != iso(d.closed_at) for v in changed_after_close(d, "closedate"))
+    ]  # fmt: skip
+    amount_after = [d for d in closed if changed_after_close(d, "amount_in_home_currency")]
+    reopened = {
+        was: [
+            d for d in closed
+            if any(a == was and b not in ("closedwon", "closedlost")
+                   for a, b in zip(stages(d), stages(d)[1:], strict=False))
+        ]
+        for was in ("closedwon", "closedlost")
+    }  # fmt: skip
+    for cases in (owner_before, owner_after, closedate_after, amount_after, *reopened.values()):
+        assert len(cases) >= 5
+    # Credit: the owner at the close, not the first nor the current one.
+    for d in owner_after:
+        assert d.owner_at_close != d.changes["hubspot_owner_id"][-1][1]
+    # Close date: the entry into the closed stage, whatever the property says later.
+    for d in closedate_after:
+        assert d.closed_at in {ts for ts, v in d.changes["dealstage"]}
+    # Bookings: the amount the CRM holds now.
+    for d in amount_after:
+        assert d.amount_home == Decimal(d.changes["amount_in_home_currency"][-1][1])
+    # Reopened and closed again: the last close counts.
+    for d in reopened["closedwon"]:
+        assert d.closed_at > min(ts for ts, v in d.changes["dealstage"] if v == "closedwon")

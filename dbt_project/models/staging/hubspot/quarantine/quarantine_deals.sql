@@ -9,4 +9,6 @@
     ('unknown_stage', "not exists (select 1 from " ~ ref('stg_hubspot__deal_pipeline_stages') ~ " as s where s.crm_source = r.crm_source and s.pipeline_id = r.properties__pipeline and s.stage_id = r.properties__dealstage)"),
     ('missing_owner', "nullif(trim(r.properties__hubspot_owner_id), '') is null"),
     ('owner_not_found', "r.properties__hubspot_owner_id not in (select o.owner_id from " ~ ref('stg_hubspot__owners') ~ " as o where o.crm_source = r.crm_source)"),
+], kpi_columns=[
+    'properties__dealstage', 'properties__hubspot_owner_id', 'properties__amount_in_home_currency',
 ]) }}
