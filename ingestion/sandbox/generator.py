@@ -548,8 +548,8 @@ class Organisation:
         right: hand the deal to another rep (the credit stays with the owner at the close),
         back-date its close date property (the time it entered the closed stage counts),
         correct a won deal's amount (bookings are the amount the CRM holds now, in the month
-        of the close), or reopen a won deal and close it again (the last close counts). Drawn
-        from the deal's own generator, so every other value of the organisation stays the
+        of the close), or reopen a won deal and win it again (the last close counts). Drawn
+        from the deal's own generator, so every other record of the organisation stays the
         same. Returns the deal's last close."""
         rng = random.Random(f"{self.seed}:{did}:after-close")
         won = sorted(changes["dealstage"])[-1][1] == "closedwon"
@@ -568,9 +568,10 @@ class Organisation:
             corrected = money(amounts[-1][1] * Decimal(str(rng.uniform(0.8, 1.25))))
             amounts.append((later, corrected))
         elif roll < 0.19 and won:
+            # Reopened (a change of scope) and won again: still won, so the deal's feedback,
+            # drawn from the organisation's generator, is drawn as before.
             reclosed = later + timedelta(days=rng.uniform(5, 30))
-            again = "closedwon" if rng.random() < 0.5 else "closedlost"
-            changes["dealstage"] += [(later, "contractsent"), (reclosed, again)]
+            changes["dealstage"] += [(later, "contractsent"), (reclosed, "closedwon")]
             changes["closedate"] += [
                 (later, iso(reclosed + timedelta(days=7))),
                 (reclosed, iso(reclosed)),
