@@ -153,6 +153,11 @@ class Settings(BaseSettings):
             raise ValueError("not an ISO 4217 currency code (three capital letters, e.g. AZN)")
         return value
 
+    @field_validator("crm_connections_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("history_start_date")
     @classmethod
     def _past_date(cls, value: date) -> date:

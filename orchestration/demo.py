@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Every setting is checked before anything starts (the sandbox's URL and token are set
     # below, so those two are stand-ins here).
+    # The demo reads its own sandbox only, whatever connections are configured.
+    os.environ["CRM_CONNECTIONS_FILE"] = ""
     try:
         check_all_settings(crm_base_url="http://127.0.0.1", crm_access_token="sandbox")
     except ConfigError as exc:

@@ -99,3 +99,12 @@ def test_a_missing_file_is_one_line(settings_with, tmp_path, monkeypatch):
     settings = load_settings()
     with pytest.raises(ConfigError, match="nowhere.yml cannot be read: No such file"):
         load_connections(settings)
+
+
+def test_an_empty_connections_file_setting_is_the_default(settings_with, monkeypatch):
+    """`CRM_CONNECTIONS_FILE=` (as the demo sets it: it reads its own sandbox only)."""
+    settings_with(None)
+    monkeypatch.setenv("CRM_CONNECTIONS_FILE", " ")
+    settings = load_settings()
+    assert settings.crm_connections_file is None
+    assert [c.name for c in load_connections(settings)] == ["hubspot"]
