@@ -3,7 +3,8 @@
 The generator first writes an *event log* (deal created, stage changed, owner changed,
 amount changed, activity logged, quota set). CRM records with property history are built
 from that log, and the ground truth that tests compare the marts against is computed from
-the same log, never from the warehouse.
+the same log, never from the warehouse. The log and the truth use the generator's own
+names for what changed; the records are HubSpot's rendering of it (HUBSPOT_DEAL_PROPERTIES).
 """
 
 from __future__ import annotations
@@ -56,6 +57,17 @@ STAGES = [
     ("closedlost", "Closed Lost", "0.0", True),
 ]
 OPEN_STAGES = [s[0] for s in STAGES if not s[3]]
+# A deal's history in the event log (and the ground truth) uses these names, the CRM's
+# own only where it is served: HubSpot's deal properties for each.
+HUBSPOT_DEAL_PROPERTIES = {
+    "stage": "dealstage",
+    "expected_close": "closedate",
+    "owner": "hubspot_owner_id",
+    "amount": "amount",
+    "amount_home": "amount_in_home_currency",
+    "currency": "deal_currency_code",
+    "pipeline": "pipeline",
+}
 
 # HubSpot's default call disposition ids.
 CALL_DISPOSITIONS = {
@@ -249,6 +261,7 @@ class Organisation:
     def _build_accounts(self) -> None:
         rng, fk = self.rng, self.faker
         self.rep_companies: dict[str, list[str]] = defaultdict(list)
+        self.company_owner: dict[str, str] = {}
         self.company_contacts: dict[str, list[str]] = defaultdict(list)
         for rep in self.reps:
             for _ in range(max(4, int(self.preset.deals_per_rep_month * 3))):
@@ -271,6 +284,7 @@ class Organisation:
                     updated_at=created,
                 )
                 self.rep_companies[rep.owner_id].append(cid)
+                self.company_owner[cid] = rep.owner_id
                 for _ in range(rng.randint(1, 3)):
                     self._contact(rep, cid, created + timedelta(hours=rng.uniform(0, 48)))
 
@@ -446,21 +460,21 @@ class Organisation:
             days=expected_days * rng.uniform(0.7, 1.4), seconds=rng.uniform(0, 3600)
         )
         changes: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-        changes["dealstage"] = self._stage_path(won, created, close_ts)
+        changes["stage"] = self._stage_path(won, created, close_ts)
 
         # Expected close date: set at creation, sometimes pushed out, set to the close on closing.
         expected = created + timedelta(days=expected_days)
-        changes["closedate"].append((created, iso(expected)))
+        changes["expected_close"].append((created, iso(expected)))
         for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
             at = created + (close_ts - created) * rng.uniform(0.2, 0.9)
             expected += timedelta(days=rng.uniform(10, 40))
-            changes["closedate"].append((at, iso(expected)))
-        changes["closedate"].append((close_ts, iso(close_ts)))
+            changes["expected_close"].append((at, iso(expected)))
+        changes["expected_close"].append((close_ts, iso(close_ts)))
 
         owners = [(created, rep.owner_id)]
-        if rng.random() < 0.05 and len(changes["dealstage"]) > 2:
+        if rng.random() < 0.05 and len(changes["stage"]) > 2:
             owners.append((created + (close_ts - created) * 0.5, self._same_team_rep(rep).owner_id))
-        changes["hubspot_owner_id"] = owners
+        changes["owner"] = owners
         amounts = [(created, amount)]
         if rng.random() < 0.2:
             changed = money(amount * Decimal(str(rng.uniform(0.8, 1.2))))
@@ -472,15 +486,15 @@ class Organisation:
             reopened = close_ts + timedelta(days=rng.uniform(5, 40))
             last_close = reopened + timedelta(days=rng.uniform(10, 60))
             second = self._stage_path(rng.random() < p_win, reopened, last_close)
-            changes["dealstage"] += [(reopened, "qualifiedtobuy"), *second[1:]]
-            changes["closedate"] += [
+            changes["stage"] += [(reopened, "qualifiedtobuy"), *second[1:]]
+            changes["expected_close"] += [
                 (reopened, iso(reopened + timedelta(days=30))),
                 (last_close, iso(last_close)),
             ]
         last_close = self._after_close(did, rep, changes, amounts, last_close)
         changes["amount"] = [(ts, f"{v:.2f}") for ts, v in amounts]
-        changes["amount_in_home_currency"] = [(ts, f"{money(v * rate):.2f}") for ts, v in amounts]
-        changes["deal_currency_code"] = [(created, currency)]
+        changes["amount_home"] = [(ts, f"{money(v * rate):.2f}") for ts, v in amounts]
+        changes["currency"] = [(created, currency)]
         changes["pipeline"] = [(created, PIPELINE_ID)]
 
         # The CRM (and the event log) only know what happened up to the clock.
@@ -500,7 +514,7 @@ class Organisation:
                 self._activity(kind, ts, owner, deal_id=did)
 
         company = rng.choice(self.rep_companies[rep.owner_id])
-        final_stage = sorted(changes["dealstage"], key=lambda c: c[0])[-1][1]
+        final_stage = sorted(changes["stage"], key=lambda c: c[0])[-1][1]
         csat_roll, csat_delay = rng.random(), rng.uniform(1, 14)
         csat_score = round(min(5.0, max(1.0, rng.gauss(rep.csat_mean, 0.8))))
         if final_stage == "closedwon" and csat_roll < 0.6:
@@ -509,21 +523,15 @@ class Organisation:
         if created > self.now:
             return
         current = {k: v[-1][0] for k, v in history.items()}
-        stage = current["dealstage"]
+        stage = current["stage"]
         stage_meta = {s[0]: s for s in STAGES}[stage]
         last_change = max(ts for v in history.values() for _, ts in v)
         self.objects["deals"][did] = Record(
             id=did,
             properties={
                 "dealname": f"{self.objects['companies'][company].properties['name']} – {did}",
-                "amount": current["amount"],
-                "amount_in_home_currency": current["amount_in_home_currency"],
-                "deal_currency_code": currency,
-                "dealstage": stage,
-                "pipeline": PIPELINE_ID,
-                "closedate": current["closedate"],
+                **{HUBSPOT_DEAL_PROPERTIES[name]: value for name, value in current.items()},
                 "createdate": iso(created),
-                "hubspot_owner_id": current["hubspot_owner_id"],
                 "hs_is_closed": "true" if stage_meta[3] else "false",
                 "hs_is_closed_won": "true" if stage == "closedwon" else "false",
                 "hs_deal_stage_probability": stage_meta[2],
@@ -532,7 +540,7 @@ class Organisation:
             },
             created_at=created,
             updated_at=last_change,
-            history=history,
+            history={HUBSPOT_DEAL_PROPERTIES[name]: values for name, values in history.items()},
             associations={"companies": [company], "contacts": list(self.company_contacts[company])},
         )
 
@@ -552,18 +560,18 @@ class Organisation:
         from the deal's own generator, so every other record of the organisation stays the
         same. Returns the deal's last close."""
         rng = random.Random(f"{self.seed}:{did}:after-close")
-        won = sorted(changes["dealstage"])[-1][1] == "closedwon"
+        won = sorted(changes["stage"])[-1][1] == "closedwon"
         roll = rng.random()
         later = last_close + timedelta(days=rng.uniform(1, 30), seconds=rng.uniform(0, 3600))
         if roll < 0.05:
-            owner = sorted(changes["hubspot_owner_id"])[-1][1]
+            owner = sorted(changes["owner"])[-1][1]
             mates = [
                 r.owner_id for r in self.reps if r.team_id == rep.team_id and r.owner_id != owner
             ]
-            changes["hubspot_owner_id"].append((later, rng.choice(mates)))
+            changes["owner"].append((later, rng.choice(mates)))
         elif roll < 0.10:
             backdated = last_close - timedelta(days=rng.uniform(3, 20))
-            changes["closedate"].append((later, iso(backdated)))
+            changes["expected_close"].append((later, iso(backdated)))
         elif roll < 0.15 and won:
             corrected = money(amounts[-1][1] * Decimal(str(rng.uniform(0.8, 1.25))))
             amounts.append((later, corrected))
@@ -571,8 +579,8 @@ class Organisation:
             # Reopened (a change of scope) and won again: still won, so the deal's feedback,
             # drawn from the organisation's generator, is drawn as before.
             reclosed = later + timedelta(days=rng.uniform(5, 30))
-            changes["dealstage"] += [(later, "contractsent"), (reclosed, "closedwon")]
-            changes["closedate"] += [
+            changes["stage"] += [(later, "contractsent"), (reclosed, "closedwon")]
+            changes["expected_close"] += [
                 (later, iso(reclosed + timedelta(days=7))),
                 (reclosed, iso(reclosed)),
             ]

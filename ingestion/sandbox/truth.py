@@ -1,7 +1,11 @@
 """Ground truth for every mart, computed in plain Python from the generator's event log.
 
 This is an independent implementation of docs/METRICS.md: tests compare the dbt marts with it,
-so it must never read the warehouse. Money is Decimal, rates are floats, NULL is None.
+so it must never read the warehouse. Money is Decimal, rates are floats, NULL is None. It
+knows no CRM: the event log names what changed in its own words (a deal's stage, owner,
+expected_close, amount_home), which the HubSpot records of the sandbox render as HubSpot
+properties (generator.HUBSPOT_DEAL_PROPERTIES); another CRM's sandbox renders the same
+organisation, and this truth holds for it unchanged.
 """
 
 from __future__ import annotations
@@ -89,12 +93,12 @@ class Deal:
 
     @property
     def stage(self) -> str:
-        return self.changes["dealstage"][-1][1]
+        return self.changes["stage"][-1][1]
 
     @property
     def closed_at(self) -> datetime | None:
         """Entry into the current closed stage (first change of its final run)."""
-        stages = self.changes["dealstage"]
+        stages = self.changes["stage"]
         if self.stage not in CLOSED:
             return None
         at = stages[-1][0]
@@ -108,12 +112,12 @@ class Deal:
     def owner_at_close(self) -> str:
         closed = self.closed_at
         if closed is None:
-            return self.changes["hubspot_owner_id"][-1][1]
-        return self.value_at("hubspot_owner_id", closed) or self.changes["hubspot_owner_id"][-1][1]
+            return self.changes["owner"][-1][1]
+        return self.value_at("owner", closed) or self.changes["owner"][-1][1]
 
     @property
     def amount_home(self) -> Decimal:
-        return Decimal(self.changes["amount_in_home_currency"][-1][1])
+        return Decimal(self.changes["amount_home"][-1][1])
 
 
 class Truth:
@@ -137,10 +141,7 @@ class Truth:
         self.quotas: list[dict] = []
         self.contacts: dict[str, dict] = {}
         self.feedback: list[dict] = []
-        company_owner = {
-            cid: c.properties["hubspot_owner_id"]
-            for cid, c in self.org.objects["companies"].items()
-        }
+        company_owner = self.org.company_owner
         for ev in self.org.events:
             d = ev.data
             if ev.kind == "deal_created":
@@ -263,24 +264,24 @@ class Truth:
             for deal in self.deals.values():
                 if deal.created_at > start:
                     continue
-                stage = deal.value_at("dealstage", start)
+                stage = deal.value_at("stage", start)
                 if stage is None or stage in CLOSED:
                     continue
-                owner = deal.value_at("hubspot_owner_id", start)
+                owner = deal.value_at("owner", start)
                 row = facts.get((owner, m))
                 if row is None:
                     continue
-                amount = Decimal(deal.value_at("amount_in_home_currency", start) or 0)
+                amount = Decimal(deal.value_at("amount_home", start) or 0)
                 if PROBABILITY[stage] >= QUALIFIED_MIN_PROBABILITY:
                     row["open_qualified_deals_start"] += 1
-                expected = deal.value_at("closedate", start)
+                expected = deal.value_at("expected_close", start)
                 expected_at = datetime.fromisoformat(expected.replace("Z", "+00:00"))
                 if not (start <= expected_at < self.day_start(next_month)):
                     continue
                 row["expected_deals_start"] += 1
                 row["open_pipeline_start"] += amount
                 row["weighted_pipeline_start"] += amount * PROBABILITY[stage]
-                if deal.value_at("dealstage", end) not in CLOSED:
+                if deal.value_at("stage", end) not in CLOSED:
                     row["slipped_deals"] += 1
         for a in self.activities:
             row = facts.get((a["owner_id"], self.month(a["ts"])))
@@ -416,7 +417,7 @@ class Truth:
         for deal in self.deals.values():
             cohort = self.month(deal.created_at)
             cohorts.add(cohort)
-            stages = deal.changes["dealstage"]
+            stages = deal.changes["stage"]
             seen = {v for _, v in stages}
             furthest = max(order[v] for v in seen if v != LOST)
             for s in path:

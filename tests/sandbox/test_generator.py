@@ -112,18 +112,18 @@ def test_every_metrics_rule_is_exercised(truth: Truth):
         return [v for ts, v in d.changes[name] if ts > d.closed_at]
 
     def stages(d):
-        return [v for _, v in d.changes["dealstage"]]
+        return [v for _, v in d.changes["stage"]]
 
     owner_before = [
         d for d in closed
-        if len({v for ts, v in d.changes["hubspot_owner_id"] if ts <= d.closed_at}) > 1
+        if len({v for ts, v in d.changes["owner"] if ts <= d.closed_at}) > 1
     ]  # fmt: skip
-    owner_after = [d for d in closed if changed_after_close(d, "hubspot_owner_id")]
+    owner_after = [d for d in closed if changed_after_close(d, "owner")]
     closedate_after = [
         d for d in closed
-        if any(v != iso(d.closed_at) for v in changed_after_close(d, "closedate"))
+        if any(v != iso(d.closed_at) for v in changed_after_close(d, "expected_close"))
     ]  # fmt: skip
-    amount_after = [d for d in closed if changed_after_close(d, "amount_in_home_currency")]
+    amount_after = [d for d in closed if changed_after_close(d, "amount_home")]
     reopened = {
         was: [
             d for d in closed
@@ -136,13 +136,13 @@ def test_every_metrics_rule_is_exercised(truth: Truth):
         assert len(cases) >= 5
     # Credit: the owner at the close, not the first nor the current one.
     for d in owner_after:
-        assert d.owner_at_close != d.changes["hubspot_owner_id"][-1][1]
+        assert d.owner_at_close != d.changes["owner"][-1][1]
     # Close date: the entry into the closed stage, whatever the property says later.
     for d in closedate_after:
-        assert d.closed_at in {ts for ts, v in d.changes["dealstage"]}
+        assert d.closed_at in {ts for ts, v in d.changes["stage"]}
     # Bookings: the amount the CRM holds now.
     for d in amount_after:
-        assert d.amount_home == Decimal(d.changes["amount_in_home_currency"][-1][1])
+        assert d.amount_home == Decimal(d.changes["amount_home"][-1][1])
     # Reopened and closed again: the last close counts.
     for d in reopened["closedwon"]:
-        assert d.closed_at > min(ts for ts, v in d.changes["dealstage"] if v == "closedwon")
+        assert d.closed_at > min(ts for ts, v in d.changes["stage"] if v == "closedwon")
