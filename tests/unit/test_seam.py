@@ -100,3 +100,13 @@ def test_pages_and_checks_name_no_crm_relation() -> None:
         for path in PYTHON_READERS
     }
     assert {path: found for path, found in named.items() if found} == {}
+
+
+def test_the_ground_truth_knows_no_crm() -> None:
+    """The sandbox's truth reads the generator's event log in its own words: a Salesforce or
+    Pipedrive rendering of the same organisation is judged by the same truth."""
+    from ingestion.sandbox.generator import HUBSPOT_DEAL_PROPERTIES
+
+    source = (ROOT / "ingestion" / "sandbox" / "truth.py").read_text()
+    crm_names = {v for k, v in HUBSPOT_DEAL_PROPERTIES.items() if k != v} | {"properties"}
+    assert {name for name in crm_names if f'"{name}"' in source or f".{name}" in source} == set()
