@@ -60,7 +60,11 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
     def source_keys(self, source: Mapping[str, Any]) -> list[dg.AssetKey]:
         """The raw assets behind a dbt source table: one per connection of its kind."""
-        key = source["meta"]["dagster"]["asset_key"]  # ["raw_<kind>", <resource>]
+        # ["raw_<kind>", <resource>]: the dlt asset that loads it (child tables: their parent)
+        key = source.get("meta", {}).get("dagster", {}).get("asset_key") or [
+            source["source_name"],
+            source["name"],
+        ]
         kind = source["source_name"].removeprefix(SOURCE_PREFIX)
         connections = self.by_kind.get(kind)
         if not connections:
