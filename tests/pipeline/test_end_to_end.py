@@ -112,13 +112,13 @@ def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_pat
         "select table_schema from information_schema.tables where table_name = 'columns_dim_teams'"
     ).fetchone()
     failures = {
-        table: con.execute(f"select * from {schema}.{table}").fetchall()
+        table: sorted(con.execute(f"select * from {schema}.{table}").fetchall())
         for table in ("columns_dim_teams", "columns_dim_reps")
     }
     con.close()
     assert failures == {
         "columns_dim_teams": [("not_null", "rep_count", 1)],
-        "columns_dim_reps": [("unique", "owner_id", 2)],
+        "columns_dim_reps": [("unique", "owner_id", 2), ("unique", "rep_key", 2)],
     }
 
 
