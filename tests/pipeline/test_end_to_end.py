@@ -105,7 +105,7 @@ def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_pat
     )
     assert done.returncode == 1, done.stdout[-3000:]
     assert "FAIL 1 columns_dim_teams" in done.stdout
-    assert "FAIL 1 columns_dim_reps" in done.stdout
+    assert "FAIL 2 columns_dim_reps" in done.stdout  # rep_key and owner_id repeated
     assert "PASS columns_fct_deals" in done.stdout
     con = duckdb.connect(str(warehouse), read_only=True)
     (schema,) = con.execute(
