@@ -3,8 +3,10 @@
 The generator first writes an *event log* (deal created, stage changed, owner changed,
 amount changed, activity logged, quota set). CRM records with property history are built
 from that log, and the ground truth that tests compare the marts against is computed from
-the same log, never from the warehouse. The log and the truth use the generator's own
-names for what changed; the records are HubSpot's rendering of it (HUBSPOT_DEAL_PROPERTIES).
+the same log, never from the warehouse. The organisation knows no CRM: its records
+(`entities`) and the log name things in their own words; `objects` holds the same records
+as HubSpot serves them (hubspot_records.py renders them), and another CRM's sandbox renders
+the same organisation its own way.
 """
 
 from __future__ import annotations
@@ -57,25 +59,10 @@ STAGES = [
     ("closedlost", "Closed Lost", "0.0", True),
 ]
 OPEN_STAGES = [s[0] for s in STAGES if not s[3]]
-# A deal's history in the event log (and the ground truth) uses these names, the CRM's
-# own only where it is served: HubSpot's deal properties for each.
-HUBSPOT_DEAL_PROPERTIES = {
-    "stage": "dealstage",
-    "expected_close": "closedate",
-    "owner": "hubspot_owner_id",
-    "amount": "amount",
-    "amount_home": "amount_in_home_currency",
-    "currency": "deal_currency_code",
-    "pipeline": "pipeline",
-}
 
 # HubSpot's default call disposition ids.
-CALL_DISPOSITIONS = {
-    "connected": "f240bbac-87c9-4f6e-bf70-924b57d47db7",
-    "no_answer": "73a0d17f-1163-4015-bdd5-ec830791da20",
-    "left_voicemail": "b2cf5968-551e-4856-9783-52b3da59a7d0",
-    "busy": "9d9162e7-6cf3-4944-bf63-4dff82258764",
-}
+# How a call ends, most likely first (each CRM names them its own way).
+CALL_OUTCOMES = ["connected", "no_answer", "left_voicemail", "busy"]
 ACTIVITY_TYPES = ("calls", "emails", "meetings", "tasks")
 TEAM_NAMES = ["Bakı", "Gəncə", "Sumqayıt", "Şəki", "Lənkəran", "Quba", "Naxçıvan", "Şirvan"]
 
@@ -131,6 +118,19 @@ class Record:
 
 
 @dataclass
+class Entity:
+    """One record of the organisation in its own words (fields and, for a deal, the history
+    of its changing values); hubspot_records.py renders it as HubSpot serves it."""
+
+    id: str
+    fields: dict
+    created_at: datetime
+    updated_at: datetime
+    history: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
+    associations: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class Event:
     ts: datetime
     kind: str
@@ -178,17 +178,13 @@ class Organisation:
         self.custom_properties: dict[str, set[str]] = {}
         self.reps: list[Rep] = []
         self.teams: dict[str, str] = {}
-        self.objects: dict[str, dict[str, Record]] = {
-            t: {}
-            for t in (
-                "companies",
-                "contacts",
-                "deals",
-                *ACTIVITY_TYPES,
-                "goal_targets",
-                "feedback_submissions",
-            )
+        # The organisation's records, by kind, in its own words.
+        self.entities: dict[str, dict[str, Entity]] = {
+            kind: {}
+            for kind in ("companies", "contacts", "deals", *ACTIVITY_TYPES, "quotas", "feedback")
         }
+        # The same records as HubSpot serves them (hubspot_records.render, after the build).
+        self.objects: dict[str, dict[str, Record]] = {}
         self._next_id = 1000
         local_now = self.anchor.astimezone(self.tz)
         first = date(local_now.year, local_now.month, 1)
@@ -225,6 +221,9 @@ class Organisation:
         self._build_prospecting()
         self._build_nps()
         self.events.sort(key=lambda e: e.ts)
+        from ingestion.sandbox.hubspot_records import render
+
+        self.objects = render(self)
 
     def _build_reps(self) -> None:
         rng, fk = self.rng, self.faker
@@ -261,30 +260,25 @@ class Organisation:
     def _build_accounts(self) -> None:
         rng, fk = self.rng, self.faker
         self.rep_companies: dict[str, list[str]] = defaultdict(list)
-        self.company_owner: dict[str, str] = {}
         self.company_contacts: dict[str, list[str]] = defaultdict(list)
         for rep in self.reps:
             for _ in range(max(4, int(self.preset.deals_per_rep_month * 3))):
                 created = self.start + timedelta(days=rng.uniform(0, 60))
                 cid = self._id()
                 name = fk.company()
-                self.objects["companies"][cid] = Record(
+                self.entities["companies"][cid] = Entity(
                     id=cid,
-                    properties={
+                    fields={
                         "name": name,
                         "domain": f"{ascii_slug(name)[:20] or 'firma'}{cid}.az",
                         "city": fk.city(),
                         "industry": rng.choice(["RETAIL", "CONSTRUCTION", "BANKING", "LOGISTICS"]),
-                        "hubspot_owner_id": rep.owner_id,
-                        "createdate": iso(created),
-                        "hs_lastmodifieddate": iso(created),
-                        "hs_object_id": cid,
+                        "owner": rep.owner_id,
                     },
                     created_at=created,
                     updated_at=created,
                 )
                 self.rep_companies[rep.owner_id].append(cid)
-                self.company_owner[cid] = rep.owner_id
                 for _ in range(rng.randint(1, 3)):
                     self._contact(rep, cid, created + timedelta(hours=rng.uniform(0, 48)))
 
@@ -318,23 +312,18 @@ class Organisation:
         reached = [(stage, at) for stage, at in reached if at <= self.now]
         if not reached:
             return
-        props: dict[str, str | None] = {
-            "firstname": first,
-            "lastname": last,
-            "email": f"{ascii_slug(first)}.{ascii_slug(last)}{kid}@mail.example.az",
-            "lifecyclestage": reached[-1][0],
-            "associatedcompanyid": company_id,
-            "hubspot_owner_id": rep.owner_id,
-            "createdate": iso(created),
-            "lastmodifieddate": iso(reached[-1][1]),
-            "hs_object_id": kid,
-        }
         for stage, at in reached:
-            props[f"hs_lifecyclestage_{stage}_date"] = iso(at)
             self._log(at, "lifecycle", contact_id=kid, stage=stage, owner_id=rep.owner_id)
-        self.objects["contacts"][kid] = Record(
+        self.entities["contacts"][kid] = Entity(
             id=kid,
-            properties=props,
+            fields={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{ascii_slug(first)}.{ascii_slug(last)}{kid}@mail.example.az",
+                "company": company_id,
+                "owner": rep.owner_id,
+                "stages_reached": reached,
+            },
             created_at=created,
             updated_at=reached[-1][1],
             associations={"companies": [company_id]},
@@ -381,19 +370,15 @@ class Organisation:
                 created = max(self.start - timedelta(days=20), start_utc - timedelta(days=10))
                 if created > self.now:
                     continue  # set up ten days before the period starts
-                self.objects["goal_targets"][gid] = Record(
+                self.entities["quotas"][gid] = Entity(
                     id=gid,
-                    properties={
-                        "hs_goal_name": f"Revenue quota {start.strftime('%Y-%m')}",
-                        "hs_goal_type": "sales_quota",
-                        "hs_milestone": "quarterly" if (end - start).days > 40 else "monthly",
-                        "hs_target_amount": f"{amount:.2f}",
-                        "hs_start_datetime": iso(start_utc),
-                        "hs_end_datetime": iso(end_utc),
-                        "hs_assignee_user_id": str(rep.user_id),
-                        "hs_createdate": iso(created),
-                        "hs_lastmodifieddate": iso(created),
-                        "hs_object_id": gid,
+                    fields={
+                        "period_start": start,
+                        "quarterly": (end - start).days > 40,
+                        "amount": amount,
+                        "start": start_utc,
+                        "end": end_utc,
+                        "user_id": rep.user_id,
                     },
                     created_at=created,
                     updated_at=created,
@@ -522,25 +507,13 @@ class Organisation:
             self._feedback("CSAT", at, csat_score, deal_id=did, company_id=company)
         if created > self.now:
             return
-        current = {k: v[-1][0] for k, v in history.items()}
-        stage = current["stage"]
-        stage_meta = {s[0]: s for s in STAGES}[stage]
         last_change = max(ts for v in history.values() for _, ts in v)
-        self.objects["deals"][did] = Record(
+        self.entities["deals"][did] = Entity(
             id=did,
-            properties={
-                "dealname": f"{self.objects['companies'][company].properties['name']} – {did}",
-                **{HUBSPOT_DEAL_PROPERTIES[name]: value for name, value in current.items()},
-                "createdate": iso(created),
-                "hs_is_closed": "true" if stage_meta[3] else "false",
-                "hs_is_closed_won": "true" if stage == "closedwon" else "false",
-                "hs_deal_stage_probability": stage_meta[2],
-                "hs_lastmodifieddate": iso(last_change),
-                "hs_object_id": did,
-            },
+            fields={"company": company, "current": {k: v[-1][0] for k, v in history.items()}},
             created_at=created,
             updated_at=last_change,
-            history={HUBSPOT_DEAL_PROPERTIES[name]: values for name, values in history.items()},
+            history=history,
             associations={"companies": [company], "contacts": list(self.company_contacts[company])},
         )
 
@@ -593,17 +566,9 @@ class Organisation:
         fid = self._id()
         if ts > self.now:
             return
-        self.objects["feedback_submissions"][fid] = Record(
+        self.entities["feedback"][fid] = Entity(
             id=fid,
-            properties={
-                "hs_survey_type": survey,
-                "hs_survey_name": "Müştəri məmnuniyyəti" if survey == "CSAT" else "NPS sorğusu",
-                "hs_value": str(value),
-                "hs_submission_timestamp": iso(ts),
-                "hs_createdate": iso(ts),
-                "hs_lastmodifieddate": iso(ts),
-                "hs_object_id": fid,
-            },
+            fields={"survey": survey, "score": value},
             created_at=ts,
             updated_at=ts,
             associations={"companies": [company_id]} | ({"deals": [deal_id]} if deal_id else {}),
@@ -616,8 +581,8 @@ class Organisation:
         """NPS surveys to companies about every quarter, scored by how the owner serves them."""
         rng = self.rng
         reps = {r.owner_id: r for r in self.reps}
-        for cid, company in self.objects["companies"].items():
-            owner = reps[company.properties["hubspot_owner_id"]]
+        for cid, company in self.entities["companies"].items():
+            owner = reps[company.fields["owner"]]
             ts = company.created_at + timedelta(days=rng.uniform(20, 90))
             while ts <= self.horizon:
                 if rng.random() < 0.5:
@@ -628,50 +593,24 @@ class Organisation:
     def _activity(self, kind: str, ts: datetime, owner_id: str, deal_id: str | None) -> None:
         rng = self.rng
         aid = self._id()
-        props: dict[str, str | None] = {
-            "hs_timestamp": iso(ts),
-            "hubspot_owner_id": owner_id,
-            "hs_createdate": iso(ts),
-            "hs_lastmodifieddate": iso(ts),
-            "hs_object_id": aid,
-        }
+        fields: dict = {"kind": kind, "owner": owner_id}
         completed, connected = True, False
         if kind == "calls":
-            disposition = rng.choices(list(CALL_DISPOSITIONS), [0.5, 0.25, 0.2, 0.05])[0]
-            connected = disposition == "connected"
-            props |= {
-                "hs_call_title": "Zəng",
-                "hs_call_direction": "OUTBOUND",
-                "hs_call_disposition": CALL_DISPOSITIONS[disposition],
-                "hs_call_duration": str(rng.randint(20, 1800) * 1000),
-                "hs_call_status": "COMPLETED",
-            }
-        elif kind == "emails":
-            props |= {
-                "hs_email_subject": "Təklif barədə",
-                "hs_email_direction": "EMAIL",
-                "hs_email_status": "SENT",
-            }
-        elif kind == "meetings":
-            props |= {
-                "hs_meeting_title": "Görüş",
-                "hs_meeting_start_time": iso(ts),
-                "hs_meeting_end_time": iso(ts + timedelta(minutes=45)),
-                "hs_meeting_outcome": "COMPLETED",
-            }
-        else:
+            outcome = rng.choices(CALL_OUTCOMES, [0.5, 0.25, 0.2, 0.05])[0]
+            connected = outcome == "connected"
+            fields |= {"outcome": outcome, "duration_ms": rng.randint(20, 1800) * 1000}
+        elif kind == "tasks":
             completed = rng.random() < 0.8
-            props |= {
-                "hs_task_subject": "Növbəti addım",
-                "hs_task_status": "COMPLETED" if completed else "NOT_STARTED",
-                "hs_task_type": rng.choice(["CALL", "EMAIL", "TODO"]),
-                "hs_task_priority": rng.choice(["LOW", "MEDIUM", "HIGH"]),
+            fields |= {
+                "completed": completed,
+                "task_type": rng.choice(["CALL", "EMAIL", "TODO"]),
+                "priority": rng.choice(["LOW", "MEDIUM", "HIGH"]),
             }
         if ts > self.now:
             return
-        self.objects[kind][aid] = Record(
+        self.entities[kind][aid] = Entity(
             id=aid,
-            properties=props,
+            fields=fields,
             created_at=ts,
             updated_at=ts,
             associations={"deals": [deal_id]} if deal_id else {},

@@ -4,7 +4,7 @@ This is an independent implementation of docs/METRICS.md: tests compare the dbt 
 so it must never read the warehouse. Money is Decimal, rates are floats, NULL is None. It
 knows no CRM: the event log names what changed in its own words (a deal's stage, owner,
 expected_close, amount_home), which the HubSpot records of the sandbox render as HubSpot
-properties (generator.HUBSPOT_DEAL_PROPERTIES); another CRM's sandbox renders the same
+properties (hubspot_records.py); another CRM's sandbox renders the same
 organisation, and this truth holds for it unchanged.
 """
 
@@ -141,7 +141,9 @@ class Truth:
         self.quotas: list[dict] = []
         self.contacts: dict[str, dict] = {}
         self.feedback: list[dict] = []
-        company_owner = self.org.company_owner
+        company_owner = {
+            cid: c.fields["owner"] for cid, c in self.org.entities["companies"].items()
+        }
         for ev in self.org.events:
             d = ev.data
             if ev.kind == "deal_created":

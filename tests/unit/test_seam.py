@@ -102,11 +102,19 @@ def test_pages_and_checks_name_no_crm_relation() -> None:
     assert {path: found for path, found in named.items() if found} == {}
 
 
-def test_the_ground_truth_knows_no_crm() -> None:
-    """The sandbox's truth reads the generator's event log in its own words: a Salesforce or
-    Pipedrive rendering of the same organisation is judged by the same truth."""
-    from ingestion.sandbox.generator import HUBSPOT_DEAL_PROPERTIES
+def test_the_sandbox_organisation_and_its_truth_know_no_crm() -> None:
+    """The generated organisation and its truth are in their own words; HubSpot's names are
+    in its rendering only: a Salesforce or Pipedrive rendering of the same organisation is
+    judged by the same truth."""
+    from ingestion.sandbox.hubspot_records import DEAL_PROPERTIES
 
-    source = (ROOT / "ingestion" / "sandbox" / "truth.py").read_text()
-    crm_names = {v for k, v in HUBSPOT_DEAL_PROPERTIES.items() if k != v} | {"properties"}
-    assert {name for name in crm_names if f'"{name}"' in source or f".{name}" in source} == set()
+    crm_names = {v for k, v in DEAL_PROPERTIES.items() if k != v}
+    crm_names |= {"goal_targets", "feedback_submissions", "hs_", "properties"}
+    for module in ("truth.py", "generator.py"):
+        source = (ROOT / "ingestion" / "sandbox" / module).read_text()
+        named = {
+            n for n in crm_names if f'"{n}' in source or f"[{n}" in source or f".{n}[" in source
+        }
+        assert named == set(), (module, named)
+    # The records as HubSpot serves them are its rendering, not the organisation's own.
+    assert '"hubspot_owner_id"' in (ROOT / "ingestion/sandbox/hubspot_records.py").read_text()
