@@ -1,0 +1,2 @@
+{{ config(materialized='view') }}
+{{ crm_union('deletions') }}
