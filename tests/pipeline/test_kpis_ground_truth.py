@@ -47,7 +47,7 @@ def test_ground_truth_is_not_vacuous(truth: Truth):
     assert sum(r["is_weakness"] for r in scorecard) > 100
     reopened = [
         d for d in truth.deals.values()
-        if "closedlost" in [v for _, v in d.changes["dealstage"][:-1]]
+        if "closedlost" in [v for _, v in d.changes["stage"][:-1]]
     ]  # fmt: skip
     assert reopened
-    assert any(len({v for _, v in d.changes["hubspot_owner_id"]}) > 1 for d in truth.deals.values())
+    assert any(len({v for _, v in d.changes["owner"]}) > 1 for d in truth.deals.values())
