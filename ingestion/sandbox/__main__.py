@@ -38,6 +38,7 @@ from ingestion.sandbox.drift import (
 from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import (
     HOME_CURRENCY,
+    MAX_HISTORY_MONTHS,
     PORTAL_TIMEZONE,
     PRESETS,
     Organisation,
@@ -78,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         help="merge this share of deals and contacts into another of the same owner (drift.py)",
     )
     parser.add_argument(
+        "--history-months",
+        type=int,
+        default=None,
+        help="months of history before the clock (default: the preset's, 24)",
+    )
+    parser.add_argument(
         "--shared-reps",
         type=int,
         default=0,
@@ -105,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
         return 2
+    if args.history_months is not None and not 1 <= args.history_months <= MAX_HISTORY_MONTHS:
+        print(f"error: --history-months must be 1 to {MAX_HISTORY_MONTHS}", file=sys.stderr)
+        return 2
     if not 0 <= args.shared_reps <= len(SHARED_REPS):
         print(f"error: --shared-reps must be 0 to {len(SHARED_REPS)}", file=sys.stderr)
         return 2
@@ -121,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             timezone=args.timezone,
             home_currency=args.home_currency,
             days_later=days_later,
+            history_months=args.history_months,
         )
         if kinds:
             inject(org, kinds, bad_seed)

@@ -42,6 +42,7 @@ PRESETS: dict[str, Preset] = {
 DEFAULT_NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
 # History is generated this far past `now`; advancing the clock reveals it day by day.
 HORIZON_DAYS = 120
+MAX_HISTORY_MONTHS = 120
 PORTAL_TIMEZONE = "Asia/Baku"
 HOME_CURRENCY = "AZN"
 EXCHANGE_RATES = {"AZN": Decimal("1"), "USD": Decimal("1.70"), "EUR": Decimal("1.85")}
@@ -148,20 +149,26 @@ class Organisation:
         timezone: str = PORTAL_TIMEZONE,
         home_currency: str = HOME_CURRENCY,
         days_later: float = 0,
+        history_months: int | None = None,
     ):
-        """`now` anchors the generated history (it starts `preset.months` before);
-        `days_later` moves the clock past it: the same organisation, days later, with
-        what happened in between (new deals, stage moves, closes, edits, activities)."""
+        """`now` anchors the generated history (it starts `history_months`, by default the
+        preset's months, before); `days_later` moves the clock past it: the same
+        organisation, days later, with what happened in between (new deals, stage moves,
+        closes, edits, activities). A longer history is the same size of organisation
+        (reps, teams, deals and activities per month) over more months."""
         if preset not in PRESETS:
             raise ValueError(unknown_preset_message(preset))
         if not 0 <= days_later <= HORIZON_DAYS:
             raise ValueError(f"the sandbox clock can move 0 to {HORIZON_DAYS} days ahead")
+        if history_months is not None and not 1 <= history_months <= MAX_HISTORY_MONTHS:
+            raise ValueError(f"history months: 1 to {MAX_HISTORY_MONTHS}")
         if home_currency not in EXCHANGE_RATES:
             raise ValueError(
                 f"unknown home currency {home_currency!r}: use one of {', '.join(EXCHANGE_RATES)}"
             )
         self.preset_name = preset
         self.preset = PRESETS[preset]
+        self.history_months = history_months or self.preset.months
         self.seed = seed
         self.anchor = now
         self.days_later = days_later
@@ -188,7 +195,7 @@ class Organisation:
         self._next_id = 1000
         local_now = self.anchor.astimezone(self.tz)
         first = date(local_now.year, local_now.month, 1)
-        for _ in range(self.preset.months):
+        for _ in range(self.history_months):
             first = (first - timedelta(days=1)).replace(day=1)
         self.start = datetime(first.year, first.month, first.day, tzinfo=self.tz).astimezone(UTC)
         # Every random draw is made whatever the clock, so a later clock shows the same

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -146,3 +147,23 @@ def test_every_metrics_rule_is_exercised(truth: Truth):
     # Reopened and closed again: the last close counts.
     for d in reopened["closedwon"]:
         assert d.closed_at > min(ts for ts, v in d.changes["stage"] if v == "closedwon")
+
+
+def test_history_length_is_a_parameter():
+    """The same organisation size over twice the months: about twice the deals, the same reps,
+    and about as many changes on its last day (a next-day run has the same work)."""
+    short, long = (
+        Organisation("small", 42, history_months=6),
+        Organisation("small", 42, history_months=12),
+    )
+    assert [r.owner_id for r in short.reps] == [r.owner_id for r in long.reps]
+    assert (long.now - long.start).days > (short.now - short.start).days + 150
+    ratio = len(long.objects["deals"]) / len(short.objects["deals"])
+    assert 1.6 < ratio < 2.4
+
+    def last_day_events(org: Organisation) -> int:
+        return sum(1 for e in org.events if org.now - e.ts <= timedelta(days=1))
+
+    assert 0.6 < last_day_events(long) / last_day_events(short) < 1.6
+    with pytest.raises(ValueError, match="history months: 1 to 120"):
+        Organisation("small", 42, history_months=0)
