@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingestion.sandbox.runner import sandbox_process
-from orchestration.bench import baseline, extract, nightly, paging, ratelimit
+from orchestration.bench import baseline, extract, history, nightly, paging, ratelimit
 from orchestration.bench.processes import ProcessWatcher, report_memory
 from orchestration.bench.progress import Progress, say
 from orchestration.bench.report import Report
 
-SECTIONS = ("paging", "baseline", "extract", "nightly", "incremental", "ratelimit")
+SECTIONS = ("paging", "baseline", "extract", "nightly", "incremental", "history", "ratelimit")
 
 
 class Bench:
@@ -53,6 +53,7 @@ class Bench:
         try:
             if set(SECTIONS[:5]) - self.skip:
                 self._main_sandbox()
+            self.section("history", history.measure, self)
             self.section("ratelimit", ratelimit.measure, self.report, self.seed, self.workdir)
         finally:
             self.watcher.stop()
