@@ -63,11 +63,16 @@ class Connection:
         return value
 
 
+def default_connection(settings: Settings) -> Connection:
+    """Today's single connection: HubSpot at CRM_BASE_URL, token from Settings.token()."""
+    return Connection(DEFAULT_NAME, "hubspot", settings.crm_base_url, token_env="")
+
+
 def load_connections(settings: Settings) -> list[Connection]:
     """The enabled connections; ConfigError with one line naming what to fix."""
     path = settings.crm_connections_file
     if path is None:
-        return [Connection(DEFAULT_NAME, "hubspot", settings.crm_base_url, token_env="")]
+        return [default_connection(settings)]
     where = f"CRM_CONNECTIONS_FILE {path}"
     try:
         document = yaml.safe_load(Path(path).read_text())
@@ -133,4 +138,4 @@ def connections_or_default(settings: Settings) -> list[Connection]:
     try:
         return load_connections(settings)
     except ConfigError:
-        return [Connection(DEFAULT_NAME, "hubspot", settings.crm_base_url, token_env="")]
+        return [default_connection(settings)]

@@ -386,17 +386,26 @@ class Truth:
                 out[key] = sum(values)
         return out
 
+    def monthly_kpis(self, facts_by_month: dict[date, list[dict]]) -> dict[date, dict]:
+        """Every KPI per month of one group from its rows of base facts, summed per month,
+        with the trailing 12 months (sales velocity) summed the same way."""
+        combined = {m: self.combine(rows) for m, rows in facts_by_month.items()}
+        return {
+            m: self.kpis(
+                f, self.combine([combined[w] for w in months_back(m, 12) if w in combined])
+            )
+            for m, f in combined.items()
+        }
+
     def _rollup(self, group_of) -> dict[tuple[str, date], dict]:
-        facts = self.base_facts()
-        grouped: dict[tuple[str, date], list[dict]] = defaultdict(list)
-        for (owner, m), f in facts.items():
-            grouped[(group_of(owner), m)].append(f)
-        combined = {k: self.combine(v) for k, v in grouped.items()}
-        out = {}
-        for (group, m), f in combined.items():
-            window = [combined[(group, w)] for w in months_back(m, 12) if (group, w) in combined]
-            out[(group, m)] = self.kpis(f, self.combine(window))
-        return out
+        grouped: dict[str, dict[date, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        for (owner, m), f in self.base_facts().items():
+            grouped[group_of(owner)][m].append(f)
+        return {
+            (group, m): row
+            for group, months in grouped.items()
+            for m, row in self.monthly_kpis(months).items()
+        }
 
     def rep_month(self) -> dict[tuple[str, date], dict]:
         return self._rollup(lambda owner: owner)
@@ -572,12 +581,7 @@ def company_month_of(truths: list[Truth]) -> dict[tuple[str, date], dict]:
     for truth in truths:
         for (_, m), facts in truth.base_facts().items():
             grouped[m].append(facts)
-    combined = {m: Truth.combine(rows) for m, rows in grouped.items()}
-    out = {}
-    for m, facts in combined.items():
-        window = [combined[w] for w in months_back(m, 12) if w in combined]
-        out[("company", m)] = truths[0].kpis(facts, Truth.combine(window))
-    return out
+    return {("company", m): row for m, row in truths[0].monthly_kpis(grouped).items()}
 
 
 def person_month_of(identities: list[tuple[Truth, str]]) -> dict[date, dict]:
@@ -589,9 +593,4 @@ def person_month_of(identities: list[tuple[Truth, str]]) -> dict[date, dict]:
         for (o, m), facts in truth.base_facts().items():
             if o == owner:
                 grouped[m].append(facts)
-    combined = {m: Truth.combine(rows) for m, rows in grouped.items()}
-    out = {}
-    for m, facts in combined.items():
-        window = [combined[w] for w in months_back(m, 12) if w in combined]
-        out[m] = identities[0][0].kpis(facts, Truth.combine(window))
-    return out
+    return identities[0][0].monthly_kpis(grouped)

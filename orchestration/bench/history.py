@@ -7,14 +7,13 @@ no change since (the fixed floor)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
-import httpx
-
 from ingestion.sandbox.generator import PRESETS
-from ingestion.sandbox.runner import RunningSandbox, sandbox_process
+from ingestion.sandbox.runner import sandbox_process
 from orchestration.bench.common import BenchError
-from orchestration.bench.nightly import environment, nightly_env, run_nightly
+from orchestration.bench.nightly import advance_one_day, environment, nightly_env, run_nightly
 from orchestration.bench.progress import Progress, say
 from orchestration.bench.report import NightlyRun
 
@@ -77,41 +76,31 @@ def _next_day_run(bench: Bench, months: int, floor: bool) -> NightlyRun:
 
     say(f"{months} months of history: a full run, then the next day's run (measured)")
     args = ("--history-months", str(months))
-    with Progress(f"    generate + start ({months} months)", ticker=True):
-        sandbox = sandbox_process(bench.preset, bench.seed, timeout=3600, extra_args=args)
-        sb = sandbox.__enter__()
-    try:
-        workdir = bench.workdir / f"history_{months}"
-        workdir.mkdir(exist_ok=True)
-        instance = dg.DagsterInstance.ephemeral()
-        with environment(nightly_env(workdir, sb)):
-            full = run_nightly(instance, f"history_{months}_full", None)
-            if full.failure:
-                raise BenchError(full.failure)
-            _advance_one_day(sb)
-            run = run_nightly(instance, f"history_{months}_next_day", len(full.steps) or None)
-            if run.failure:
-                raise BenchError(run.failure)
-            if floor:
-                same = run_nightly(instance, "no_change", len(full.steps) or None)
-                if same.failure:
-                    raise BenchError(same.failure)
-                parts = ", ".join(f"{k} {v:.1f} s" for k, v in by_phase(same).items())
-                bench.report.add(
-                    f"Fixed floor: a night with no change ({months} months of history)",
-                    f"{same.seconds:.0f} s ({parts})",
-                )
+    workdir = bench.workdir / f"history_{months}"
+    workdir.mkdir(exist_ok=True)
+    instance = dg.DagsterInstance.ephemeral()
+    with contextlib.ExitStack() as stack:
+        with Progress(f"    generate + start ({months} months)", ticker=True):
+            sb = stack.enter_context(
+                sandbox_process(bench.preset, bench.seed, timeout=3600, extra_args=args)
+            )
+        stack.callback(bench.watcher.sample)  # the sandbox's peak, before it stops
+        stack.enter_context(environment(nightly_env(workdir, sb)))
+        full = _run(instance, f"history_{months}_full", None)
+        advance_one_day(sb)
+        run = _run(instance, f"history_{months}_next_day", len(full.steps) or None)
+        if floor:
+            same = _run(instance, "no_change", len(full.steps) or None)
+            parts = ", ".join(f"{k} {v:.1f} s" for k, v in by_phase(same).items())
+            bench.report.add(
+                f"Fixed floor: a night with no change ({months} months of history)",
+                f"{same.seconds:.0f} s ({parts})",
+            )
         return run
-    finally:
-        bench.watcher.sample()
-        sandbox.__exit__(None, None, None)
 
 
-def _advance_one_day(sb: RunningSandbox) -> None:
-    with Progress("    the sandbox a day later", ticker=True):
-        httpx.post(
-            f"{sb.base_url}/_sandbox/clock",
-            json={"advance_days": 1},
-            headers={"Authorization": f"Bearer {sb.token}"},
-            timeout=3600,
-        ).raise_for_status()
+def _run(instance, label: str, total_steps: int | None) -> NightlyRun:
+    run = run_nightly(instance, label, total_steps)
+    if run.failure:
+        raise BenchError(run.failure)
+    return run

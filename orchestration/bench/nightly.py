@@ -44,15 +44,8 @@ def measure_full(bench: Bench, sb: RunningSandbox) -> None:
 
 def measure_incremental(bench: Bench, sb: RunningSandbox) -> None:
     say("one simulated day later: POST /_sandbox/clock {advance_days: 1}")
-    with Progress("    regenerate the organisation a day later", ticker=True):
-        resp = httpx.post(
-            f"{sb.base_url}/_sandbox/clock",
-            json={"advance_days": 1},
-            headers={"Authorization": f"Bearer {sb.token}"},
-            timeout=3600,
-        )
-    resp.raise_for_status()
-    say(f"incremental nightly run (CRM clock now {resp.json().get('now')})")
+    now = advance_one_day(sb)
+    say(f"incremental nightly run (CRM clock now {now})")
     full = bench.report.runs["full"]
     with environment(nightly_env(bench.workdir, sb)):
         run = run_nightly(bench.instance, "incremental", len(full.steps) or None)
@@ -68,6 +61,19 @@ def measure_incremental(bench: Bench, sb: RunningSandbox) -> None:
         f"<= {MAX_INCREMENTAL_SHARE:.0%}",
         share <= MAX_INCREMENTAL_SHARE,
     )
+
+
+def advance_one_day(sb: RunningSandbox) -> str | None:
+    """Move the sandbox's clock a day on (it regenerates the organisation); its new clock."""
+    with Progress("    regenerate the organisation a day later", ticker=True):
+        resp = httpx.post(
+            f"{sb.base_url}/_sandbox/clock",
+            json={"advance_days": 1},
+            headers={"Authorization": f"Bearer {sb.token}"},
+            timeout=3600,
+        )
+    resp.raise_for_status()
+    return resp.json().get("now")
 
 
 def nightly_env(workdir: Path, sb: RunningSandbox) -> dict[str, str]:

@@ -14,7 +14,7 @@ from ingestion.hubspot.source import (
     hubspot_pipeline,
     hubspot_source,
 )
-from ingestion.settings import ConfigError, load_settings_or_defaults
+from ingestion.settings import ConfigError, Settings, load_settings_or_defaults
 from orchestration.lib.config import check_all_settings
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.load_errors import corrupt_state, load_failure
@@ -28,8 +28,7 @@ DUCKDB_POOL = "duckdb"
 CONNECTIONS = connections_or_default(load_settings_or_defaults())
 
 
-def _connection_named(name: str) -> Connection:
-    settings = check_all_settings()  # every setting, before any request
+def _connection_named(settings: Settings, name: str) -> Connection:
     for connection in load_connections(settings):
         if connection.name == name:
             return connection
@@ -61,8 +60,8 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
         """Extract the CRM changes of the run's days (or everything, on the first run) and
         merge them into the connection's raw schema (parquet loads)."""
         try:
-            settings = check_all_settings()
-            current = _connection_named(connection.name)
+            settings = check_all_settings()  # every setting, before any request
+            current = _connection_named(settings, connection.name)
             token = current.token(settings)
             # One session for every request: one rate limiter, the same retries.
             session = crm_session(
