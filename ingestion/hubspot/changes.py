@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import orjson
 from dlt.sources.helpers.rest_client import RESTClient
 
 SEARCH_PAGE = 200  # HubSpot's maximum search page
@@ -134,6 +135,19 @@ def _is_paging_cap(resp) -> bool:
     )
 
 
+def list_pages(client: RESTClient, path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
+    """A listing's records, page by page, through HubSpot's `paging.next.after` cursor."""
+    after = None
+    while True:
+        resp = client.get(path, params=params | ({"after": after} if after else {}))
+        resp.raise_for_status()
+        body = orjson.loads(resp.content)
+        yield body.get("results") or []
+        after = ((body.get("paging") or {}).get("next") or {}).get("after")
+        if not after:
+            return
+
+
 def read_batch(
     client: RESTClient,
     object_type: str,
@@ -155,7 +169,7 @@ def read_batch(
             body["propertiesWithHistory"] = history
         resp = client.post(f"crm/v3/objects/{object_type}/batch/read", json=body)
         resp.raise_for_status()
-        records += resp.json().get("results") or []
+        records += orjson.loads(resp.content).get("results") or []
     for other in associations or []:
         linked = _associations(client, object_type, other, [r["id"] for r in records])
         for record in records:

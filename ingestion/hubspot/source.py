@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,13 +17,20 @@ from urllib.parse import urlsplit
 import dlt
 import orjson
 import requests
-from dlt.sources import DltSource
+from dlt.sources import DltResource, DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
-from ingestion.hubspot.changes import ChangedRecords, read_batch, to_datetime
+from ingestion.hubspot.arrow_pages import (
+    ChildTable,
+    child_hints,
+    child_tables,
+    page_tables,
+    unnest_child_tables,
+)
+from ingestion.hubspot.changes import ChangedRecords, list_pages, read_batch, to_datetime
 from ingestion.hubspot.http import (
     DAILY_LIMIT_USED_UP,
     CrmUnavailable,
@@ -201,11 +209,18 @@ class RecordGuard:
     def __init__(self) -> None:
         self.seen: dict[str, str] = {}
 
+    def keep(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The guarded record, or None for an exact copy of one already served (its
+        child rows would otherwise land twice)."""
+        record_id = record.get("id")
+        if record_id not in (None, "") and str(record_id) in self.seen:
+            first = self.seen[str(record_id)]
+            if _digest(record) == first:
+                return None
+        return self(record)
+
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
-        digest = hashlib.sha1(
-            orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str),
-            usedforsecurity=False,
-        ).hexdigest()
+        digest = _digest(record)
         record_id = record.get("id")
         if record_id in (None, ""):
             record["id"] = f"missing-id:{digest[:16]}"
@@ -217,6 +232,12 @@ class RecordGuard:
             record["id"] = f"{record_id}#conflict-{digest[:12]}"
             record["_duplicate_of"] = record_id
         return record
+
+
+def _digest(record: dict[str, Any]) -> str:
+    return hashlib.sha1(
+        orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str), usedforsecurity=False
+    ).hexdigest()
 
 
 def first_associated_id(record: dict[str, Any], kind: str) -> str | None:
@@ -257,16 +278,6 @@ def tag_stages(pipeline: dict[str, Any]) -> dict[str, Any]:
     return pipeline
 
 
-def _text_columns(names: list[str]) -> dict[str, Any]:
-    # Declared so a property that is empty on every record still gets its column, and a
-    # property sent as a JSON number is still kept as HubSpot's usual text.
-    return {
-        **{f"properties__{n}": {"data_type": "text", "nullable": True} for n in names},
-        "_missing_id": {"data_type": "bool", "nullable": True},
-        "_duplicate_of": {"data_type": "text", "nullable": True},
-    }
-
-
 def _requested(name: str, custom: list[str] | None) -> list[str]:
     return OBJECT_PROPERTIES[name] + [p for p in custom or [] if p not in OBJECT_PROPERTIES[name]]
 
@@ -282,13 +293,40 @@ def _enrichment(name: str) -> list[Any]:
     return []
 
 
-def _incremental_resource(
+def children_of(name: str) -> list[ChildTable]:
+    """The child tables of an object type: its associations and, for deals, history."""
+    return child_tables(name, ASSOCIATIONS.get(name, []), name == "deals")
+
+
+def object_resource(
+    name: str, pages: Callable[[], Iterable[list[dict[str, Any]]]], archived: bool = False
+) -> DltResource:
+    """The records of one CRM object type as a dlt resource: `pages()` gives the answers'
+    records page by page; each page is landed as Arrow tables (PageLander). `archived`:
+    the archived listing, merged into the same table."""
+
+    @dlt.resource(
+        name=f"{name}_archived" if archived else name,
+        table_name=name,
+        primary_key="id",
+        write_disposition="merge",
+        parallelized=True,
+    )
+    def records():
+        land = PageLander(name, enrich=not archived)
+        for page in pages():
+            yield from land(page)
+
+    return records()
+
+
+def _incremental_pages(
     name: str,
     client: RESTClient,
     crm_clock: datetime,
     custom: list[str] | None = None,
     window: tuple[datetime, datetime] | None = None,
-):
+) -> Callable[[], Iterator[list[dict[str, Any]]]]:
     """First run: the whole listing. Later runs: records modified from the newest
     updatedAt loaded before (the cursor, kept in dlt's resource state) up to the CRM clock
     at extraction. With a window (a partition day or a backfill range), from the window's
@@ -298,14 +336,7 @@ def _incremental_resource(
     history = DEAL_HISTORY_PROPERTIES if name == "deals" else None
     associations = ASSOCIATIONS.get(name, [])
 
-    @dlt.resource(
-        name=name,
-        primary_key="id",
-        write_disposition="merge",
-        columns=_text_columns(OBJECT_PROPERTIES[name]),
-        parallelized=True,
-    )
-    def records():
+    def pages() -> Iterator[list[dict[str, Any]]]:
         state = dlt.current.resource_state()
         cursor = state.get("newest_updated_at")
         newest = cursor or EPOCH
@@ -318,25 +349,54 @@ def _incremental_resource(
                 params["propertiesWithHistory"] = ",".join(history)
             if associations:
                 params["associations"] = ",".join(associations)
-            pages = client.paginate(f"crm/v3/objects/{name}", params=params)
+            found = list_pages(client, f"crm/v3/objects/{name}", params)
         else:
             since = to_datetime(cursor)
             if window is not None:
                 since = min(window[0], since)
             changed = ChangedRecords(client, name, since, crm_clock)
-            pages = (
+            found = (
                 read_batch(client, name, ids, properties, history, associations)
                 for ids in changed.ids()
             )
-        for page in pages:
-            yield page
+        for page in found:
             newest = max([newest, *(_cursor_value(r, crm_clock) for r in page)])
+            yield page  # landed before the cursor moves past it
             state["newest_updated_at"] = newest  # ISO-8601 UTC strings sort as times
 
-    resource = records().add_map(RecordGuard())
-    for step in _enrichment(name):
-        resource = resource.add_map(step)
-    return resource
+    return pages
+
+
+class PageLander:
+    """One page of records of one object type as the Arrow tables dlt loads: each
+    record guarded (RecordGuard; an exact copy of a record already served is dropped),
+    enriched (history rows, association columns; not for archived listings, which carry
+    neither), then its table and child tables (ingestion/hubspot/arrow_pages.py). One
+    lander per resource and extraction."""
+
+    def __init__(self, name: str, enrich: bool = True) -> None:
+        self.name = name
+        self.children = children_of(name)
+        self.guard = RecordGuard()
+        self.steps = _enrichment(name) if enrich else []
+        self.hints = {child.name: child_hints(child) for child in self.children}
+
+    def __call__(self, page: list[dict[str, Any]]) -> Iterator[Any]:
+        kept = []
+        for record in page:
+            record = self.guard.keep(record)
+            if record is None:
+                continue
+            for step in self.steps:
+                record = step(record)
+            kept.append(record)
+        load_id = dlt.current.load_package_state()["load_id"]
+        tables = page_tables(kept, self.children, OBJECT_PROPERTIES[self.name], load_id)
+        for child, table in tables:
+            if child is None:
+                yield table
+            else:
+                yield dlt.mark.with_hints(table, self.hints[child.name], create_table_variant=True)
 
 
 def _cursor_value(record: dict[str, Any], crm_clock: datetime) -> str:
@@ -354,19 +414,14 @@ def _cursor_value(record: dict[str, Any], crm_clock: datetime) -> str:
 # Deleted records: HubSpot lists them only under archived=true. They are merged into the
 # same table with archived = true, and the models leave them out.
 ARCHIVABLE = ("companies", "contacts", "deals", *ENGAGEMENTS)
+CHILD_TABLE_NAMES = {child.name for name in INCREMENTAL for child in children_of(name)}
 
 
-def _archived_resource(name: str) -> dict[str, Any]:
-    return {
-        "name": f"{name}_archived",
-        "table_name": name,
-        "endpoint": {
-            "path": f"crm/v3/objects/{name}",
-            "params": {"archived": "true", "properties": ",".join(OBJECT_PROPERTIES[name])},
-        },
-        "columns": _text_columns(OBJECT_PROPERTIES[name]),
-        "processing_steps": [{"map": RecordGuard()}],
-    }
+def _archived_pages(name: str, client: RESTClient) -> Callable[[], Iterator[list[dict]]]:
+    """The object's archived records, listed whole every night. Loading them also
+    removes their child rows (history, associations), as loading any record again does."""
+    params = {"archived": "true", "properties": ",".join(OBJECT_PROPERTIES[name]), "limit": 100}
+    return lambda: list_pages(client, f"crm/v3/objects/{name}", params)
 
 
 def hubspot_source(
@@ -422,14 +477,20 @@ def hubspot_source(
                 "endpoint": {"path": "crm/v3/pipelines/deals", "paginator": "single_page"},
                 "processing_steps": [{"map": tag_stages}],
             },
-            *(_archived_resource(name) for name in ARCHIVABLE),
         ],
     }
     source = rest_api_source(config, name="hubspot")
     source.resources.add(
         *(
-            _incremental_resource(name, client, crm_clock, custom_properties.get(name), window)
+            object_resource(
+                name,
+                _incremental_pages(name, client, crm_clock, custom_properties.get(name), window),
+            )
             for name in INCREMENTAL
+        ),
+        *(
+            object_resource(name, _archived_pages(name, client), archived=True)
+            for name in ARCHIVABLE
         ),
         _extractions(base_url, crm_clock),
     )
@@ -492,9 +553,11 @@ def hubspot_pipeline(
     # dlt gzips its intermediate files by default: most of the extract time on large loads
     # for files that live a few seconds on local disk (the parquet loads stay compressed).
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(warehouse_path),
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,
     )
+    unnest_child_tables(pipeline, CHILD_TABLE_NAMES)
+    return pipeline

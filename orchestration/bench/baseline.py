@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def measure(bench: Bench, sb: RunningSandbox) -> None:
     say("baseline: the same listings fetched with plain httpx, loaded by DuckDB's read_json")
-    files, fetched, bench.fetch_seconds = fetch_raw_json(sb, bench.workdir / "json")
+    files, bench.pages, fetched, bench.fetch_seconds = fetch_raw_json(sb, bench.workdir / "json")
     bench.expected_records = fetched
     result, rss = run_child(
         "read_json",
@@ -34,6 +34,7 @@ def measure(bench: Bench, sb: RunningSandbox) -> None:
         sb.token,
     )
     bench.read_json_seconds = result["seconds"]
+    bench.read_json_table_seconds = result["table_seconds"]
     bench.baseline_counts = result["counts"]
     loaded = sum(result["counts"].values())
     if loaded != fetched:
@@ -63,19 +64,27 @@ def child_read_json(spec: dict) -> dict:
     tables: dict[str, list[str]] = spec["tables"]
     with Progress("    read_json", total=len(tables), unit="table") as bar:
         started = time.perf_counter()
+        table_seconds = {}
         for name, files in tables.items():
             bar.postfix(name)
+            began = time.perf_counter()
             listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
             con.execute(
                 f'create table "{name}" as select * from read_json([{listing}], '
                 "format = 'newline_delimited', union_by_name = true)"
             )
+            con.execute("checkpoint")
+            table_seconds[name] = time.perf_counter() - began
             bar.update()
-        con.execute("checkpoint")
         seconds = time.perf_counter() - started
     counts = {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
     con.close()
-    return {"seconds": seconds, "counts": counts, "json_extension": mode[0]}
+    return {
+        "seconds": seconds,
+        "table_seconds": table_seconds,
+        "counts": counts,
+        "json_extension": mode[0],
+    }
 
 
 def listings() -> Iterator[tuple[str, str, dict, bool]]:
@@ -103,11 +112,16 @@ def listings() -> Iterator[tuple[str, str, dict, bool]]:
         yield name, f"/crm/v3/objects/{name}", params, True
 
 
-def fetch_raw_json(sb: RunningSandbox, outdir: Path) -> tuple[dict[str, list[str]], int, float]:
-    """Every page of every listing into newline-delimited JSON, records exactly as served:
-    (files per table, records, seconds)."""
+def fetch_raw_json(
+    sb: RunningSandbox, outdir: Path
+) -> tuple[dict[str, list[str]], list[list], int, float]:
+    """Every page of every listing into newline-delimited JSON, records exactly as served,
+    and every answer's body as it came, one per line (what the connector's landing
+    starts from): (record files per table, [table, archived, pages file] per listing,
+    records, seconds)."""
     outdir.mkdir(parents=True, exist_ok=True)
     files: dict[str, list[str]] = defaultdict(list)
+    pages: list[list] = []
     total = 0
     headers = {"Authorization": f"Bearer {sb.token}"}
     with (
@@ -118,11 +132,13 @@ def fetch_raw_json(sb: RunningSandbox, outdir: Path) -> tuple[dict[str, list[str
         for i, (table, path, params, paged) in enumerate(listings()):
             bar.postfix(table + (" (archived)" if params.get("archived") else ""))
             file = outdir / f"{i:02d}_{table}.ndjson"
+            answers = outdir / f"{i:02d}_{table}.pages"
             n, after = 0, None
-            with open(file, "wb") as out:
+            with open(file, "wb") as out, open(answers, "wb") as bodies:
                 while True:
                     resp = client.get(path, params=params | ({"after": after} if after else {}))
                     resp.raise_for_status()
+                    bodies.write(resp.content.replace(b"\n", b" ") + b"\n")
                     body = orjson.loads(resp.content)
                     results = body.get("results") or []
                     if results:
@@ -134,6 +150,7 @@ def fetch_raw_json(sb: RunningSandbox, outdir: Path) -> tuple[dict[str, list[str
                         break
             if n:
                 files[table].append(str(file))
+                pages.append([table, params.get("archived") == "true", str(answers)])
                 total += n
         seconds = time.perf_counter() - started
-    return dict(files), total, seconds
+    return dict(files), pages, total, seconds

@@ -14,7 +14,7 @@ from ingestion.sandbox.generator import PRESETS
 from ingestion.settings import PROJECT_ROOT
 from orchestration.bench.baseline import child_read_json
 from orchestration.bench.common import OUT_DIR
-from orchestration.bench.extract import child_extract
+from orchestration.bench.extract import child_extract, child_landing
 from orchestration.bench.processes import CpuShare
 from orchestration.bench.progress import say
 from orchestration.bench.report import Report, machine, versions
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def child_main(kind: str, spec_file: str) -> int:
     spec = json.loads(Path(spec_file).read_text())
-    result = {"extract": child_extract, "read_json": child_read_json}[kind](spec)
+    children = {"extract": child_extract, "landing": child_landing, "read_json": child_read_json}
+    result = children[kind](spec)
     Path(spec["result"]).write_text(json.dumps(result))
     return 0

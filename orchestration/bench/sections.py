@@ -17,7 +17,16 @@ from orchestration.bench.processes import ProcessWatcher, report_memory
 from orchestration.bench.progress import Progress, say
 from orchestration.bench.report import Report
 
-SECTIONS = ("paging", "baseline", "extract", "nightly", "incremental", "history", "ratelimit")
+SECTIONS = (
+    "paging",
+    "baseline",
+    "landing",
+    "extract",
+    "nightly",
+    "incremental",
+    "history",
+    "ratelimit",
+)
 
 
 class Bench:
@@ -30,6 +39,8 @@ class Bench:
         self.watcher = ProcessWatcher()
         self.expected_records: int | None = None
         self.read_json_seconds: float | None = None
+        self.read_json_table_seconds: dict[str, float] | None = None
+        self.pages: list[list] = []  # [table, archived, file of saved answers] per listing
         self.fetch_seconds: float | None = None
         self.extract_seconds: float | None = None
         self.extract_rss: int | None = None
@@ -51,7 +62,7 @@ class Bench:
     def run(self) -> None:
         self.watcher.start()
         try:
-            if set(SECTIONS[:5]) - self.skip:
+            if set(SECTIONS[:6]) - self.skip:
                 self._main_sandbox()
             self.section("history", history.measure, self)
             self.section("ratelimit", ratelimit.measure, self.report, self.seed, self.workdir)
@@ -73,6 +84,7 @@ class Bench:
             )
             self.section("paging", paging.measure, self.report, sb)
             self.section("baseline", baseline.measure, self, sb)
+            self.section("landing", extract.measure_landing, self, sb)
             self.section("extract", extract.measure, self, sb)
             extract.report_ratio(self)
             full = self.section("nightly", nightly.measure_full, self, sb)
