@@ -41,6 +41,7 @@ TIMESTAMP_KEYS = {"createdAt", "updatedAt", "archivedAt"}
 BOOL_KEYS = {"archived", "_missing_id"}
 GUARD_COLUMNS = ("_missing_id", "_duplicate_of")  # RecordGuard's marks, always columns
 DLT_COLUMNS = {"_dlt_id", "_dlt_load_id", "_dlt_root_id", "_dlt_parent_id", "_dlt_list_idx"}
+ASSOCIATION_COLUMNS = {"id": pa.string(), "type": pa.string(), "from_id": pa.string()}
 HISTORY_COLUMNS = {
     "deal_id": pa.string(),
     "property_name": pa.string(),
@@ -102,11 +103,10 @@ def page_tables(
     `properties` get their columns even when no record of the page has them."""
     if not records:
         return []
-    row_ids = _row_ids(len(records))
-    root = _record_table(records, row_ids, properties, load_id)
+    root = _record_table(records, _row_ids(len(records)), properties, load_id)
     out: list[tuple[ChildTable | None, pa.Table]] = [(None, root)]
     for child in children:
-        out.append((child, _child_table(child, records, row_ids)))
+        out.append((child, _child_table(child, records, root)))
     return out
 
 
@@ -131,19 +131,54 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-def _put_timestamps(columns: dict[str, pa.Array], name: str, values: list[Any]) -> None:
+def _put_timestamps(columns: dict[str, pa.Array], name: str, texts: pa.Array) -> None:
     """ISO-8601 texts as UTC timestamps. A value that is not one is null there and kept
     as text in `<name>__v_text`, the variant column dlt's normalizer made for it."""
     try:
-        columns[name] = pc.cast(pa.array(values, type=pa.string()), TIMESTAMP)
+        columns[name] = pc.cast(texts, TIMESTAMP)
         return
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
+    values = texts.to_pylist()
     parsed = [_timestamp(v) for v in values]
     columns[name] = pa.array(parsed, type=TIMESTAMP)
-    variant = [_as_text(v) if p is None else None for v, p in zip(values, parsed, strict=True)]
+    variant = [v if p is None else None for v, p in zip(values, parsed, strict=True)]
     if any(v is not None for v in variant):
         columns[f"{name}__v_text"] = pa.array(variant, type=pa.string())
+
+
+def _columns(dicts: list[Any], fields: dict[str, pa.DataType]) -> dict[str, pa.Array]:
+    """The named keys of the dicts (or None) as typed columns, converted by Arrow in one
+    pass over the page (timestamps as text here). When a value does not fit its type (a
+    property sent as a JSON number), key by key in Python, as dlt's normalizer coerced it."""
+    wire = {k: pa.string() if t == TIMESTAMP else t for k, t in fields.items()}
+    try:
+        arrays = pa.array(dicts, type=pa.struct(list(wire.items()))).flatten()
+        return dict(zip(fields, arrays, strict=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    out: dict[str, pa.Array] = {}
+    for key, kind in wire.items():
+        values = [d.get(key) if d else None for d in dicts]
+        if kind == pa.bool_():
+            out[key] = _bools(values)
+        elif isinstance(kind, pa.StructType):
+            out[key] = _columns_struct(values, kind)
+        else:
+            out[key] = _text(values)
+    return out
+
+
+def _columns_struct(values: list[Any], kind: pa.StructType) -> pa.StructArray:
+    inner = _columns(values, {f.name: f.type for f in kind})
+    mask = pa.array([v is None for v in values], type=pa.bool_())
+    return pa.StructArray.from_arrays(list(inner.values()), names=list(inner), mask=mask)
+
+
+def _keys(dicts: list[dict[str, Any]]) -> list[str]:
+    """Every key of the dicts: the first one's in its order, then any others."""
+    keys = list(dicts[0])
+    return keys + sorted(set().union(*dicts).difference(keys))
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -163,25 +198,28 @@ def _bools(values: list[Any]) -> pa.Array:
 def _record_table(
     records: list[dict[str, Any]], row_ids: pa.Array, properties: list[str], load_id: str
 ) -> pa.Table:
-    keys: dict[str, None] = dict.fromkeys(GUARD_COLUMNS)
-    props: dict[str, None] = dict.fromkeys(properties)
-    for record in records:
-        keys.update(dict.fromkeys(record))
-        props.update(dict.fromkeys(record.get("properties") or ()))
-    columns: dict[str, pa.Array] = {}
-    for key in keys:
-        if key in ("properties", "associations", "property_history"):
+    props = dict.fromkeys(properties)
+    props.update(dict.fromkeys(_keys([r.get("properties") or {} for r in records])))
+    fields: dict[str, pa.DataType] = {}
+    for key in dict.fromkeys([*_keys(records), *GUARD_COLUMNS]):
+        if key in ("associations", "property_history"):
             continue
-        values = [r.get(key) for r in records]
-        if key in TIMESTAMP_KEYS:
-            _put_timestamps(columns, column_name(key), values)
-        elif key in BOOL_KEYS:
-            columns[column_name(key)] = _bools(values)
+        if key == "properties":
+            fields[key] = pa.struct([(p, pa.string()) for p in props])
+        elif key in TIMESTAMP_KEYS:
+            fields[key] = TIMESTAMP
         else:
-            columns[column_name(key)] = _text(values)
-    for prop in props:
-        values = [(r.get("properties") or {}).get(prop) for r in records]
-        columns["properties__" + column_name(prop)] = _text(values)
+            fields[key] = pa.bool_() if key in BOOL_KEYS else pa.string()
+    fields.setdefault("properties", pa.struct([(p, pa.string()) for p in props]))
+    columns: dict[str, pa.Array] = {}
+    for key, values in _columns(records, fields).items():
+        if key == "properties":
+            for prop, array in zip(props, values.flatten(), strict=True):
+                columns["properties__" + column_name(prop)] = array
+        elif fields[key] == TIMESTAMP:
+            _put_timestamps(columns, column_name(key), values)
+        else:
+            columns[column_name(key)] = values
     columns["_dlt_load_id"] = pa.array([load_id] * len(records), type=pa.string())
     columns["_dlt_id"] = row_ids
     return _table(columns, not_null={"id", *DLT_COLUMNS})
@@ -193,51 +231,47 @@ def _table(columns: dict[str, pa.Array], not_null: set[str]) -> pa.Table:
     return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))
 
 
-def _child_rows(child: ChildTable, record: dict[str, Any]) -> list[dict[str, Any]]:
+def _child_lists(child: ChildTable, records: list[dict[str, Any]]) -> list[Any]:
     if child.parent_key == "deal_id":
-        return record.get("property_history") or []
+        return [r.get("property_history") for r in records]
     kind = child.name.split("__")[2]
-    return ((record.get("associations") or {}).get(kind) or {}).get("results") or []
+    return [((r.get("associations") or {}).get(kind) or {}).get("results") for r in records]
 
 
-def _child_table(child: ChildTable, records: list[dict[str, Any]], row_ids: pa.Array) -> pa.Table:
-    parents: list[int] = []
-    list_idx: list[int] = []
-    deleted: list[bool] = []
-    rows: list[dict[str, Any]] = []
-    for i, record in enumerate(records):
-        found = _child_rows(child, record)
-        if found:
-            rows += found
-            parents += [i] * len(found)
-            list_idx += range(len(found))
-            deleted += [False] * len(found)
-        else:  # a tombstone: removes the record's rows of an earlier load
-            rows.append({child.parent_key: record.get("id")})
-            parents.append(i)
-            list_idx.append(0)
-            deleted.append(True)
-    if child.parent_key == "deal_id":
-        types = HISTORY_COLUMNS
-    else:
-        names: dict[str, None] = {}
-        for row in rows:
-            names.update(dict.fromkeys(row))
-        types = {column_name(n): pa.string() for n in names}
-        types.setdefault(child.parent_key, pa.string())
+def _child_table(child: ChildTable, records: list[dict[str, Any]], root: pa.Table) -> pa.Table:
+    """The child rows of the page's records, and a tombstone for each record without."""
+    fields = HISTORY_COLUMNS if child.parent_key == "deal_id" else ASSOCIATION_COLUMNS
+    wire = pa.struct([(k, pa.string()) for k in fields])
+    lists = _child_lists(child, records)
+    try:
+        nested = pa.array(lists, type=pa.list_(wire))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value that is not text: as dlt coerced it
+        lists = [[{k: _as_text(v) for k, v in row.items()} for row in rows or ()] for rows in lists]
+        nested = pa.array(lists, type=pa.list_(wire))
+    rows = nested.flatten()
+    parents = pc.list_parent_indices(nested)
+    offsets = nested.offsets.to_numpy()
+    list_idx = np.arange(len(rows)) - offsets[parents.to_numpy()]
+    lengths = pc.fill_null(pc.list_value_length(nested), 0)
+    empty = pc.indices_nonzero(pc.equal(lengths, 0))  # tombstones remove earlier rows
+    parent_ids = pc.take(root.column("id").combine_chunks(), empty)
     columns: dict[str, pa.Array] = {}
-    for name, kind in types.items():
-        values = [row.get(name) for row in rows]
-        if kind == TIMESTAMP:
+    for name, values in zip(fields, rows.flatten(), strict=True):
+        if name == child.parent_key:
+            values = pa.concat_arrays([values, parent_ids])
+        else:
+            values = pa.concat_arrays([values, pa.nulls(len(empty), pa.string())])
+        if fields[name] == TIMESTAMP:
             _put_timestamps(columns, name, values)
         else:
-            columns[name] = _text(values)
-    parent_ids = row_ids.take(pa.array(parents, type=pa.int64()))
-    columns["_dlt_root_id"] = parent_ids
-    columns["_dlt_parent_id"] = parent_ids
-    columns["_dlt_list_idx"] = pa.array(list_idx, type=pa.int64())
-    columns["_dlt_id"] = _row_ids(len(rows))
-    columns[DELETED] = pa.array(deleted, type=pa.bool_())
+            columns[name] = values
+    parent_rows = pa.concat_arrays([parents, empty.cast(parents.type)])
+    row_ids = pc.take(root.column("_dlt_id").combine_chunks(), parent_rows)
+    columns["_dlt_root_id"] = row_ids
+    columns["_dlt_parent_id"] = row_ids
+    columns["_dlt_list_idx"] = pa.array(np.concatenate([list_idx, np.zeros(len(empty), np.int64)]))
+    columns["_dlt_id"] = _row_ids(len(row_ids))
+    columns[DELETED] = pa.array(np.arange(len(row_ids)) >= len(rows))
     return _table(columns, not_null=DLT_COLUMNS)
 
 

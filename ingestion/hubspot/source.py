@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import dlt
 import orjson
+import pyarrow as pa
 import requests
 from dlt.sources import DltResource, DltSource
 from dlt.sources.helpers.rest_client import RESTClient
@@ -207,44 +208,36 @@ class RecordGuard:
     """
 
     def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
+        self.seen: dict[str, bytes] = {}
 
     def keep(self, record: dict[str, Any]) -> dict[str, Any] | None:
         """The guarded record, or None for an exact copy of one already served (its
         child rows would otherwise land twice)."""
-        record_id = record.get("id")
-        if record_id not in (None, "") and str(record_id) in self.seen:
-            first = self.seen[str(record_id)]
-            if _digest(record) == first:
-                return None
-        return self(record)
-
-    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
-        digest = _digest(record)
+        digest = hashlib.sha1(
+            orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str), usedforsecurity=False
+        ).digest()
         record_id = record.get("id")
         if record_id in (None, ""):
-            record["id"] = f"missing-id:{digest[:16]}"
+            record["id"] = f"missing-id:{digest.hex()[:16]}"
             record["_missing_id"] = True
             return record
         record_id = str(record_id)
         first = self.seen.setdefault(record_id, digest)
-        if first != digest:
-            record["id"] = f"{record_id}#conflict-{digest[:12]}"
-            record["_duplicate_of"] = record_id
+        if first is digest:
+            return record
+        if first == digest:
+            return None
+        record["id"] = f"{record_id}#conflict-{digest.hex()[:12]}"
+        record["_duplicate_of"] = record_id
         return record
-
-
-def _digest(record: dict[str, Any]) -> str:
-    return hashlib.sha1(
-        orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str), usedforsecurity=False
-    ).hexdigest()
 
 
 def first_associated_id(record: dict[str, Any], kind: str) -> str | None:
     """The lowest associated id of one kind (ids are numeric strings)."""
     results = (record.get("associations") or {}).get(kind, {}).get("results") or []
-    ids = sorted((r["id"] for r in results), key=lambda i: (len(i), i))
-    return ids[0] if ids else None
+    if len(results) < 2:
+        return results[0]["id"] if results else None
+    return min((r["id"] for r in results), key=lambda i: (len(i), i))
 
 
 def lift_deal_association(engagement: dict[str, Any]) -> dict[str, Any]:
@@ -316,6 +309,7 @@ def object_resource(
         land = PageLander(name, enrich=not archived)
         for page in pages():
             yield from land(page)
+        yield from land.flush()
 
     return records()
 
@@ -361,18 +355,22 @@ def _incremental_pages(
             )
         for page in found:
             newest = max([newest, *(_cursor_value(r, crm_clock) for r in page)])
-            yield page  # landed before the cursor moves past it
+            yield page  # the cursor is saved only with the extraction's load package
             state["newest_updated_at"] = newest  # ISO-8601 UTC strings sort as times
 
     return pages
 
 
 class PageLander:
-    """One page of records of one object type as the Arrow tables dlt loads: each
-    record guarded (RecordGuard; an exact copy of a record already served is dropped),
-    enriched (history rows, association columns; not for archived listings, which carry
-    neither), then its table and child tables (ingestion/hubspot/arrow_pages.py). One
-    lander per resource and extraction."""
+    """Pages of records of one object type as the Arrow tables dlt loads: each record
+    guarded (RecordGuard; an exact copy of a record already served is dropped), enriched
+    (history rows, association columns; not for archived listings, which carry neither),
+    then its table and child tables (ingestion/hubspot/arrow_pages.py). Pages are handed
+    to dlt in batches of BATCH_RECORDS: dlt works out a table's schema again for every
+    Arrow item (~2 ms), which per page of 100 cost more than building the page. One lander
+    per resource and extraction; `flush()` hands over the last batch."""
+
+    BATCH_RECORDS = 20_000
 
     def __init__(self, name: str, enrich: bool = True) -> None:
         self.name = name
@@ -380,8 +378,24 @@ class PageLander:
         self.guard = RecordGuard()
         self.steps = _enrichment(name) if enrich else []
         self.hints = {child.name: child_hints(child) for child in self.children}
+        self.batch: dict[ChildTable | None, list[pa.Table]] = {}
+        self.batched = 0
 
     def __call__(self, page: list[dict[str, Any]]) -> Iterator[Any]:
+        self.add(page)
+        if self.batched >= self.BATCH_RECORDS:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[Any]:
+        batch, self.batch, self.batched = self.batch, {}, 0
+        for child, tables in batch.items():
+            table = pa.concat_tables(tables, promote_options="default")
+            if child is None:
+                yield table
+            else:
+                yield dlt.mark.with_hints(table, self.hints[child.name], create_table_variant=True)
+
+    def add(self, page: list[dict[str, Any]]) -> None:
         kept = []
         for record in page:
             record = self.guard.keep(record)
@@ -391,12 +405,9 @@ class PageLander:
                 record = step(record)
             kept.append(record)
         load_id = dlt.current.load_package_state()["load_id"]
-        tables = page_tables(kept, self.children, OBJECT_PROPERTIES[self.name], load_id)
-        for child, table in tables:
-            if child is None:
-                yield table
-            else:
-                yield dlt.mark.with_hints(table, self.hints[child.name], create_table_variant=True)
+        for child, table in page_tables(kept, self.children, OBJECT_PROPERTIES[self.name], load_id):
+            self.batch.setdefault(child, []).append(table)
+        self.batched += len(kept)
 
 
 def _cursor_value(record: dict[str, Any], crm_clock: datetime) -> str:

@@ -21,6 +21,9 @@ RATE_LIMITS = (100, 190)  # requests per rolling 10 s (HubSpot's lowest and high
 MAX_CLIENT_CPU = 0.10  # of one core, while extracting at the limit
 RATE_WINDOW = 10.0
 RATE_LIMIT_PRESET = "small"  # enough requests for several windows at 100 per 10 s
+# At 190 per 10 s the small organisation is read in two windows: twice its history is
+# read in about four.
+HISTORY_MONTHS = {190: 48}
 MIN_WINDOWS = 3
 
 
@@ -37,7 +40,9 @@ def measure_at(report: Report, seed: int, workdir: Path, limit: int) -> None:
     )
     from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
 
-    extra = ("--faults", faults)
+    extra: tuple[str, ...] = ("--faults", faults)
+    if limit in HISTORY_MONTHS:
+        extra += ("--history-months", str(HISTORY_MONTHS[limit]))
     with sandbox_process(RATE_LIMIT_PRESET, seed, timeout=600, extra_args=extra) as sb:
         stats_url = f"{sb.base_url}/_sandbox/faults"
         db = workdir / "raw.duckdb"
@@ -67,18 +72,23 @@ def measure_at(report: Report, seed: int, workdir: Path, limit: int) -> None:
                 time.sleep(0.05)
             cpu_before, wall_before = time.process_time(), time.perf_counter()
             try:
-                pipeline.run(source, loader_file_format="parquet")
+                pipeline.extract(source)  # the requests, and the pages landed as files
             finally:
                 halt.set()
                 poller.join()
             wall = time.perf_counter() - wall_before
             cpu = time.process_time() - cpu_before - sum(poller_cpu)
         final = httpx.get(stats_url, headers={"Authorization": f"Bearer {sb.token}"}).json()
+    cpu_before = time.process_time()
+    pipeline.normalize()
+    pipeline.load()
+    after = time.process_time() - cpu_before
     report_utilisation(report, samples, final, limit)
     share = cpu / wall
     report.add(
         f"Rate-limited extraction at {limit}/10 s: client CPU",
-        f"{share:.1%} of one core ({cpu:.1f} s CPU in {wall:.0f} s)",
+        f"{share:.1%} of one core ({cpu:.1f} s CPU in {wall:.0f} s; then normalize and "
+        f"load {after:.1f} s CPU)",
         f"<= {MAX_CLIENT_CPU:.0%}",
         share <= MAX_CLIENT_CPU,
     )
