@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {port_message(args.host, args.port, exc)}", file=sys.stderr)
         return 2
     try:
-        org = org_at(args.days_later)
+        first = [org_at(args.days_later)]  # handed over below: the server holds the only reference
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     token = os.environ.get("SANDBOX_TOKEN", "sandbox-token")
-    app = create_app(org, token, faults, org_at=org_at, search_cap=args.search_cap)
+    app = create_app(first.pop(), token, faults, org_at=org_at, search_cap=args.search_cap)
     port = sock.getsockname()[1]
     print(f"CRM sandbox ({args.preset}, seed {args.seed}) on http://{args.host}:{port}", flush=True)
     config = uvicorn.Config(

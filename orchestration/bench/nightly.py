@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from orchestration.bench.sections import Bench
 
 
-
-
 def measure_full(bench: Bench, sb: RunningSandbox) -> None:
     import dagster as dg
 

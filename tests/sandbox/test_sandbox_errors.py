@@ -260,3 +260,49 @@ def test_port_0_picks_a_free_port_and_prints_it():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_moving_the_clock_releases_the_organisation_first_and_answers_503_meanwhile():
+    """The old and the new organisation never share the memory (a medium one is ~4 GiB):
+    the old one is gone before the new one is generated; CRM requests get 503 meanwhile."""
+    import asyncio
+    import gc
+    import threading
+    import weakref
+
+    from ingestion.sandbox.generator import Organisation
+    from ingestion.sandbox.server import create_app
+
+    first = Organisation("small", 7)
+    old = weakref.ref(first)
+    generating, finish = threading.Event(), threading.Event()
+    old_alive_while_generating: list[bool] = []
+
+    def org_at(days_later: float) -> Organisation:
+        gc.collect()
+        old_alive_while_generating.append(old() is not None)
+        generating.set()
+        finish.wait(60)
+        return Organisation("small", 7, days_later=days_later)
+
+    app = create_app(first, "t", org_at=org_at)
+    del first
+    headers = {"Authorization": "Bearer t"}
+
+    async def scenario() -> tuple[int, int, int, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
+            move = asyncio.create_task(
+                client.post("/_sandbox/clock", json={"advance_days": 1}, headers=headers)
+            )
+            await asyncio.to_thread(generating.wait, 60)
+            during = await client.get("/crm/v3/objects/deals", headers=headers)
+            health = await client.get("/_sandbox/health")
+            finish.set()
+            moved = await move
+            after = await client.get("/crm/v3/objects/deals", headers=headers)
+            return during.status_code, health.status_code, moved.status_code, after.status_code
+
+    during, health, moved, after = asyncio.run(scenario())
+    assert old_alive_while_generating == [False]
+    assert (during, health, moved, after) == (503, 503, 200, 200)

@@ -32,6 +32,8 @@ def create_app(
         async def endpoint(request: Request) -> Response:
             if not sb.authorized(request):
                 return sb.unauthorized()
+            if sb.org is None:
+                return sb.moving()
             try:
                 return await handler(request)
             except BadRequest as exc:
@@ -77,7 +79,7 @@ def create_app(
     app = Starlette(routes=routes)
     if faults is not None:
         app = injector = FaultInjector(app, faults)
-    return CrmClock(app, lambda: sb.org.now)
+    return CrmClock(app, lambda: sb.clock_at)
 
 
 class CrmClock:

@@ -4,6 +4,7 @@ v4 associations, and the sandbox's own health and clock."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -61,8 +62,22 @@ class Sandbox:
         self.use(org)
 
     def use(self, org: Organisation) -> None:
-        self.org = org
+        self.org: Organisation | None = org
         self.stores = {t: Store(org.objects[t]) for t in OBJECT_TYPES}
+        self.clock_at = org.now
+
+    def release(self) -> None:
+        """Drop the organisation before the next one is generated, so that the two never
+        share the memory (a medium organisation needs ~4 GiB); CRM requests meanwhile
+        get 503 and are retried, as after any HubSpot outage."""
+        self.org = None
+        self.stores = {}
+        gc.collect()
+
+    def moving(self) -> Response:
+        return hubspot_error(
+            503, "The CRM sandbox is moving its clock: retry in a minute", "SERVICE_UNAVAILABLE"
+        )
 
     # ------------------------------------------------------------------ helpers
     def authorized(self, request: Request) -> bool:
@@ -84,22 +99,28 @@ class Sandbox:
 
     # ---------------------------------------------------------------- endpoints
     async def health(self, request: Request) -> Response:
+        if self.org is None:
+            return json_response({"status": "moving its clock"}, 503)
         return json_response(
             {"status": "ok", "preset": self.org.preset_name, "seed": self.org.seed}
         )
 
     async def clock(self, request: Request) -> Response:
         """GET: the CRM clock. POST {"advance_days": n}: the same organisation n days
-        later (generated in a worker thread; requests keep being served meanwhile)."""
+        later (generated in a worker thread after the current one is released: other
+        requests get 503 until it is ready)."""
         if request.method == "POST":
             days = (await json_object(request)).get("advance_days", 1)
             if isinstance(days, bool) or not isinstance(days, int | float):
                 raise BadRequest('the body must be {"advance_days": <number>}')
             if self.org_at is None:
                 raise BadRequest("this sandbox cannot move its clock")
+            current = self.org.days_later
+            self.release()
             try:
-                org = await asyncio.to_thread(self.org_at, self.org.days_later + days)
+                org = await asyncio.to_thread(self.org_at, current + days)
             except ValueError as exc:
+                self.use(await asyncio.to_thread(self.org_at, current))
                 raise BadRequest(str(exc)) from None
             self.use(org)
         return json_response({"now": iso(self.org.now), "days_later": self.org.days_later})
