@@ -71,12 +71,25 @@ class ChildTable:
 
     name: str  # the table, as dlt named the nested table
     parent_key: str  # column holding the parent record's id (the merge key)
+    association: str | None = None  # the associated object type; None: property history
+
+    def lists(self, records: list[dict[str, Any]]) -> list[Any]:
+        """Each record's list of child rows (None when it has none)."""
+        if self.association is None:
+            return [r.get("property_history") for r in records]
+        kind = self.association
+        return [((r.get("associations") or {}).get(kind) or {}).get("results") for r in records]
+
+    @property
+    def columns(self) -> dict[str, pa.DataType]:
+        return HISTORY_COLUMNS if self.association is None else ASSOCIATION_COLUMNS
 
 
 def child_tables(table: str, associations: list[str], history: bool) -> list[ChildTable]:
     """The child tables of one object type: its associations and, for deals, history."""
     out = [
-        ChildTable(f"{table}__associations__{kind}__results", "from_id") for kind in associations
+        ChildTable(f"{table}__associations__{kind}__results", "from_id", kind)
+        for kind in associations
     ]
     if history:
         out.append(ChildTable(f"{table}__property_history", "deal_id"))
@@ -231,18 +244,11 @@ def _table(columns: dict[str, pa.Array], not_null: set[str]) -> pa.Table:
     return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))
 
 
-def _child_lists(child: ChildTable, records: list[dict[str, Any]]) -> list[Any]:
-    if child.parent_key == "deal_id":
-        return [r.get("property_history") for r in records]
-    kind = child.name.split("__")[2]
-    return [((r.get("associations") or {}).get(kind) or {}).get("results") for r in records]
-
-
 def _child_table(child: ChildTable, records: list[dict[str, Any]], root: pa.Table) -> pa.Table:
     """The child rows of the page's records, and a tombstone for each record without."""
-    fields = HISTORY_COLUMNS if child.parent_key == "deal_id" else ASSOCIATION_COLUMNS
+    fields = child.columns
     wire = pa.struct([(k, pa.string()) for k in fields])
-    lists = _child_lists(child, records)
+    lists = child.lists(records)
     try:
         nested = pa.array(lists, type=pa.list_(wire))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value that is not text: as dlt coerced it

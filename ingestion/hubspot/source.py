@@ -222,8 +222,9 @@ class RecordGuard:
             record["_missing_id"] = True
             return record
         record_id = str(record_id)
-        first = self.seen.setdefault(record_id, digest)
-        if first is digest:
+        first = self.seen.get(record_id)
+        if first is None:
+            self.seen[record_id] = digest
             return record
         if first == digest:
             return None
