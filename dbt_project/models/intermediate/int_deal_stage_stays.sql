@@ -1,24 +1,77 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['crm_source', 'deal_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ empty_if_missing('deal_updated_at') }}",
+        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_crm__deals') }} as d where d.crm_source = t.crm_source and d.deal_id = t.deal_id)",
+    )
+}}
 -- One row per change of a deal's stage (its stage history): the stay that change starts, until
 -- the next change. The one place stage durations are worked out (closes, stage funnel,
 -- the rep pages' stuck deals).
-with deals as (
-    select crm_source, deal_id, pipeline_id from {{ ref('int_crm__deals') }}
+-- Incremental (a full rebuild ordered every stage change of the history): a run re-states
+-- the deals changed since the newest change already here, those whose stage a pipeline edit
+-- made closed or open, and with DBT_WINDOW_START (a partition day or a backfill range) those
+-- changed since it; each such deal's rows are replaced whole, and rows of deals no longer in
+-- int_crm__deals are removed.
+{#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
+{%- set restate_some = is_incremental()
+    and 'deal_updated_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+with stage_history as (
+    select crm_source, deal_id, value, changed_at
+    from {{ ref('int_crm__deal_history') }}
+    where property = 'stage'
+),
+
+deals as (
+    select
+        d.crm_source,
+        d.deal_id,
+        d.pipeline_id,
+        greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at)) as deal_updated_at
+    from {{ ref('int_crm__deals') }} as d
+    left join (
+        select crm_source, deal_id, max(changed_at) as last_changed_at
+        from stage_history
+        group by crm_source, deal_id
+    ) as h on h.crm_source = d.crm_source and h.deal_id = d.deal_id
 ),
 
 stages as (
     select crm_source, pipeline_id, stage_id, is_closed from {{ ref('int_crm__pipeline_stages') }}
 ),
 
+{% if restate_some %}
+restated as (
+    select crm_source, deal_id from deals
+    where deal_updated_at > (select coalesce(max(t.deal_updated_at), '1900-01-01') from {{ this }} as t)
+        {% if env_var('DBT_WINDOW_START', '') %}
+        or deal_updated_at >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
+        {% endif %}
+    union
+    select t.crm_source, t.deal_id
+    from {{ this }} as t
+    left join stages as s
+        on s.crm_source = t.crm_source and s.pipeline_id = t.pipeline_id and s.stage_id = t.stage_id
+    where t.is_closed_stage is distinct from coalesce(s.is_closed, false)
+),
+{% endif %}
+
 changes as (
     select
         h.crm_source,
         h.deal_id,
         d.pipeline_id,
+        d.deal_updated_at,
         h.value as stage_id,
         h.changed_at as entered_at
-    from {{ ref('int_crm__deal_history') }} as h
+    from stage_history as h
     inner join deals as d on d.crm_source = h.crm_source and d.deal_id = h.deal_id
-    where h.property = 'stage'
+    {% if restate_some %}
+    inner join restated as r on r.crm_source = h.crm_source and r.deal_id = h.deal_id
+    {% endif %}
 ),
 
 -- Of changes at the same instant, the smallest stage id counts as the later one (the deal's
@@ -44,7 +97,8 @@ select
     o.entered_at,
     o.left_at,
     o.left_at is null as is_current,
-    {{ days_between('o.entered_at', 'o.left_at') }} as days_in_stage
+    {{ days_between('o.entered_at', 'o.left_at') }} as days_in_stage,
+    o.deal_updated_at
 from ordered as o
 left join stages as s
     on s.crm_source = o.crm_source and s.pipeline_id = o.pipeline_id and s.stage_id = o.stage_id
