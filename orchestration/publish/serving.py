@@ -67,6 +67,9 @@ def publish_serving_file(build_path: Path, serving_path: Path, run_id: str) -> P
     tmp.unlink(missing_ok=True)
     wal.unlink(missing_ok=True)
     con = duckdb.connect()
+    # Rows are copied in parallel, in no particular order (BI sorts; a table's order means
+    # nothing): the largest fact copies a third faster.
+    con.execute("set preserve_insertion_order = false")
     tables: dict[str, int] = {}
     try:
         con.execute(f"attach {_literal(str(build_path))} as build (read_only)")
