@@ -48,15 +48,3 @@ from {{ ref('int_' ~ kind ~ '__' ~ entity) }}
 {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
-
-{#- A pre-hook for an incremental model whose rows gained `column` (e.g. crm_source): a
-    table built before it existed is emptied once, so the run re-states every row instead of
-    adding keyed rows beside old ones. -#}
-{% macro empty_if_missing(column) -%}
-    {%- if execute and is_incremental()
-            and column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-        delete from {{ this }}
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{%- endmacro %}

@@ -15,11 +15,11 @@
 -- changed since the newest change already here, every deal with a state on or after the
 -- start of the newest month already here (open, or closed since: that month's period end
 -- moves with the data), the deals a changed qualified_min_probability qualifies otherwise,
--- and with DBT_WINDOW_START (a partition day or a backfill range) the deals changed since it. Each such deal's rows are replaced whole, and rows of deals no
--- longer in fct_deals are removed.
+-- and with DBT_WINDOW_START (a partition day or a backfill range) the deals changed since
+-- it. Each such deal's rows are replaced whole, and rows of deals no longer in fct_deals
+-- are removed.
 {#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
-{%- set restate_some = is_incremental()
-    and 'deal_updated_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{%- set restate_some = incremental_with(['deal_updated_at']) %}
 with months as (
     select * from {{ ref('int_reporting_months') }}
 ),
@@ -35,9 +35,7 @@ restated as (
             select t.deal_key from {{ this }} as t
             where t.is_qualified is distinct from (t.stage_probability >= {{ var('qualified_min_probability') }})
         )
-        {% if env_var('DBT_WINDOW_START', '') %}
-        or s.deal_updated_at >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
-        {% endif %}
+        {{ or_changed_in_window('s.deal_updated_at') }}
 ),
 {% endif %}
 

@@ -17,8 +17,7 @@
 -- changed since it; each such deal's rows are replaced whole, and rows of deals no longer in
 -- int_crm__deals are removed.
 {#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
-{%- set restate_some = is_incremental()
-    and 'deal_updated_at' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{%- set restate_some = incremental_with(['deal_updated_at']) %}
 with stage_history as (
     select crm_source, deal_id, value, changed_at
     from {{ ref('int_crm__deal_history') }}
@@ -47,9 +46,7 @@ stages as (
 restated as (
     select crm_source, deal_id from deals
     where deal_updated_at > (select coalesce(max(t.deal_updated_at), '1900-01-01') from {{ this }} as t)
-        {% if env_var('DBT_WINDOW_START', '') %}
-        or deal_updated_at >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
-        {% endif %}
+        {{ or_changed_in_window('deal_updated_at') }}
     union
     select t.crm_source, t.deal_id
     from {{ this }} as t

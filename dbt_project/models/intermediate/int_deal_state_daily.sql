@@ -18,9 +18,7 @@
 -- DBT_WINDOW_START, set by Dagster for a day or a backfill range); each such deal's rows are
 -- replaced whole, and rows of deals no longer in fct_deals (archived) are removed. A deal is
 -- keyed by deal_key (its connection and id).
-{#- A table built before deal_key existed is re-stated whole once (the pre-hook empties it). -#}
-{%- set restate_all = is_incremental()
-    and 'deal_key' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{#- A table built before deal_key existed is re-stated whole once (the pre-hook empties it). #}
 with as_of as (
     select as_of_date from {{ ref('int_data_as_of') }}
 ),
@@ -44,18 +42,14 @@ deals as (
         from history
         group by crm_source, deal_id
     ) as h on h.crm_source = d.crm_source and h.deal_id = d.deal_id
-    {% if is_incremental() and not restate_all %}
+    {% if incremental_with(['deal_key']) %}
     where greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))
             > (select max(deal_updated_at) from {{ this }})
         or d.deal_key in (
             select deal_key from {{ this }}
             where date_day = (select max(date_day) from {{ this }})
         )
-        {% if env_var('DBT_WINDOW_START', '') %}
-        -- A partition day or a backfill range: re-state every deal changed since it.
-        or greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))
-            >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
-        {% endif %}
+        {{ or_changed_in_window('greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))') }}
     {% endif %}
 ),
 

@@ -19,8 +19,7 @@
 -- quarantined since).
 {#- A table built before fct_activities had updated_at (or crm_source) is re-stated whole
     once (the pre-hook empties it). -#}
-{%- set existing_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] %}
-{%- set restate_changes = is_incremental() and 'updated_at' in existing_columns and 'crm_source' in existing_columns %}
+{%- set restate_changes = incremental_with(['updated_at', 'crm_source']) %}
 with activities as (
     select * from {{ ref('int_crm__activities') }}
 ),
@@ -53,9 +52,7 @@ valid as (
                     and t.activity_type = a.activity_type
                     and t.activity_id = a.activity_id
             )
-            {% if env_var('DBT_WINDOW_START', '') %}
-            or a.updated_at >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
-            {% endif %}
+            {{ or_changed_in_window('a.updated_at') }}
         )
     {% endif %}
 )

@@ -1,0 +1,33 @@
+{#- Shared by the incremental models (int_deal_state_daily, int_deal_pipeline_monthly,
+    int_deal_stage_stays, fct_activities). -#}
+
+{#- True when the model builds incrementally on a table that already has every one of
+    `columns`; false on a first build, a full refresh, or a table built before they
+    existed (empty_if_missing empties that one, and the run re-states every row). -#}
+{% macro incremental_with(columns) -%}
+    {%- if not (execute and is_incremental()) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {{ return(columns | reject('in', existing) | list | length == 0) }}
+{%- endmacro %}
+
+{#- A pre-hook for an incremental model whose rows gained `column` (e.g. crm_source): a
+    table built before it existed is emptied once, so the run re-states every row instead of
+    adding keyed rows beside old ones. -#}
+{% macro empty_if_missing(column) -%}
+    {%- if execute and is_incremental() and not incremental_with([column]) -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `or <column> >= <start of the run's first day>` when the run has a window (env
+    DBT_WINDOW_START: a partition day or a backfill range, set by Dagster), else nothing:
+    a run re-states the rows changed since its window starts. -#}
+{% macro or_changed_in_window(column) -%}
+    {%- if env_var('DBT_WINDOW_START', '') -%}
+        or {{ column }} >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
+    {%- endif -%}
+{%- endmacro %}
