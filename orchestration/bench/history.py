@@ -51,8 +51,8 @@ def by_phase(run: NightlyRun) -> dict[str, float]:
 
 
 def median_phases(runs: list[NightlyRun]) -> dict[str, float]:
-    """Each part's median over the runs (and the whole run's, under "whole")."""
-    parts = [by_phase(run) | {"whole": run.seconds} for run in runs]
+    """Each part's median over the runs."""
+    parts = [by_phase(run) for run in runs]
     return {name: statistics.median(p.get(name, 0.0) for p in parts) for name in parts[0]}
 
 
@@ -60,7 +60,7 @@ def measure(bench: Bench) -> None:
     months = PRESETS[bench.preset].months
     runs = {m: _next_day_runs(bench, m, floor=m == months) for m in (months, 2 * months)}
     short, long = median_phases(runs[months]), median_phases(runs[2 * months])
-    whole = short.pop("whole"), long.pop("whole")
+    whole = [statistics.median(run.seconds for run in runs[m]) for m in (months, 2 * months)]
     for name, seconds in short.items():
         other = long.get(name, 0.0)
         label = f"Next-day run, {name}: {2 * months} / {months} months of history"

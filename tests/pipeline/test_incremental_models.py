@@ -11,7 +11,7 @@ import shutil
 import duckdb
 
 from ..conftest import NightlyRuns, snapshot
-from .test_end_to_end import dbt_test
+from .test_end_to_end import built_after, dbt_test
 
 NEWLY_INCREMENTAL = ("intermediate.int_deal_pipeline_monthly", "intermediate.int_deal_stage_stays")
 
@@ -19,19 +19,14 @@ NEWLY_INCREMENTAL = ("intermediate.int_deal_pipeline_monthly", "intermediate.int
 def test_tables_built_before_they_were_incremental_are_rebuilt_whole(
     nightly_runs: NightlyRuns, tmp_path
 ):
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(nightly_runs.warehouse, warehouse)
-    con = duckdb.connect(str(warehouse))
-    for table in NEWLY_INCREMENTAL:  # as the full rebuilds left them, less some rows
-        con.execute(f"alter table {table} drop column deal_updated_at")
-        con.execute(f"delete from {table} where deal_id like '%1'")
-    con.execute("alter table intermediate.int_deal_pipeline_monthly drop column deal_key")
-    con.close()
-    done = dbt_test(
-        warehouse, tmp_path / "target", "--exclude-resource-type", "unit_test", command="build"
+    upgraded = built_after(  # as the full rebuilds left them, less some rows
+        nightly_runs,
+        tmp_path,
+        *(f"alter table {table} drop column deal_updated_at" for table in NEWLY_INCREMENTAL),
+        *(f"delete from {table} where deal_id like '%1'" for table in NEWLY_INCREMENTAL),
+        "alter table intermediate.int_deal_pipeline_monthly drop column deal_key",
     )
-    assert done.returncode == 0, done.stdout[-3000:]
-    upgraded, fresh = snapshot(str(warehouse)), snapshot(nightly_runs.warehouse)
+    fresh = snapshot(nightly_runs.warehouse)
     for table in NEWLY_INCREMENTAL:
         assert upgraded[table] == fresh[table], table
 
