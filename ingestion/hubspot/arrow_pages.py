@@ -96,7 +96,12 @@ def child_tables(table: str, associations: list[str], history: bool) -> list[Chi
     return out
 
 
-def child_hints(child: ChildTable) -> Any:
+def child_hints(child: ChildTable, first_load: bool = False) -> Any:
+    """Merge on the parent's id; on a first load (nothing to replace) appended."""
+    if first_load:
+        return dlt.mark.make_hints(
+            table_name=child.name, write_disposition="append", primary_key=[]
+        )
     return dlt.mark.make_hints(
         table_name=child.name,
         write_disposition="merge",
@@ -111,15 +116,20 @@ def page_tables(
     children: list[ChildTable],
     properties: list[str],
     load_id: str,
+    tombstones: bool = True,
 ) -> list[tuple[ChildTable | None, pa.Table]]:
-    """The record table (child None) and each child table of one page of records.
-    `properties` get their columns even when no record of the page has them."""
+    """The record table (child None) and each child table of a batch of records.
+    `properties` get their columns even when no record of the batch has them. Without
+    `tombstones` (a first load: no earlier rows to remove) a child table holds only rows."""
     if not records:
         return []
     root = _record_table(records, _row_ids(len(records)), properties, load_id)
     out: list[tuple[ChildTable | None, pa.Table]] = [(None, root)]
     for child in children:
-        out.append((child, _child_table(child, records, root)))
+        table = _child_table(child, records, root)
+        if not tombstones:
+            table = table.filter(pc.invert(table.column(DELETED))).drop_columns([DELETED])
+        out.append((child, table))
     return out
 
 

@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 from dlt.sources.helpers.rest_client import RESTClient
 
+from ingestion.hubspot.cpu import CPU_BOUND
+
 SEARCH_PAGE = 200  # HubSpot's maximum search page
 BATCH = 100  # batch read inputs (50 when property history is requested)
 BATCH_WITH_HISTORY = 50
@@ -141,7 +143,8 @@ def list_pages(client: RESTClient, path: str, params: dict[str, Any]) -> Iterato
     while True:
         resp = client.get(path, params=params | ({"after": after} if after else {}))
         resp.raise_for_status()
-        body = orjson.loads(resp.content)
+        with CPU_BOUND:
+            body = orjson.loads(resp.content)
         yield body.get("results") or []
         after = ((body.get("paging") or {}).get("next") or {}).get("after")
         if not after:
@@ -169,7 +172,8 @@ def read_batch(
             body["propertiesWithHistory"] = history
         resp = client.post(f"crm/v3/objects/{object_type}/batch/read", json=body)
         resp.raise_for_status()
-        records += orjson.loads(resp.content).get("results") or []
+        with CPU_BOUND:
+            records += orjson.loads(resp.content).get("results") or []
     for other in associations or []:
         linked = _associations(client, object_type, other, [r["id"] for r in records])
         for record in records:

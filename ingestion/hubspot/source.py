@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ import dlt
 import orjson
 import pyarrow as pa
 import requests
+from dlt.destinations.exceptions import DatabaseException, DestinationConnectionError
 from dlt.sources import DltResource, DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -32,6 +34,7 @@ from ingestion.hubspot.arrow_pages import (
     unnest_child_tables,
 )
 from ingestion.hubspot.changes import ChangedRecords, list_pages, read_batch, to_datetime
+from ingestion.hubspot.cpu import CPU_BOUND
 from ingestion.hubspot.http import (
     DAILY_LIMIT_USED_UP,
     CrmUnavailable,
@@ -233,6 +236,62 @@ class RecordGuard:
         return record
 
 
+class ServedIds:
+    """The ids the listings of one object type (live and archived) served so far, on a
+    first load, which appends: a record both serve (deleted or restored while they were
+    read) lands once, the first copy, as merging on its id would keep one. The listings
+    run side by side, hence the lock."""
+
+    def __init__(self) -> None:
+        # A dict, not a set: Python's garbage collector skips a dict of strings (it would
+        # walk a set of a million ids again and again).
+        self.ids: dict[str, None] = {}
+        self.lock = threading.Lock()
+
+    def first_copies(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = []
+        with self.lock:
+            for record in records:
+                if record["id"] not in self.ids:
+                    self.ids[record["id"]] = None
+                    kept.append(record)
+        return kept
+
+
+def new_tables(pipeline: dlt.Pipeline) -> set[str]:
+    """The CRM object tables without a row in the warehouse yet (nor in their child
+    tables): their first load appends instead of merging through a staging copy, which
+    was a third of a first load's time. None while a load package is pending (it lands
+    first) or when the warehouse cannot be read here (then merge, as always)."""
+    if pipeline.has_pending_data:
+        return set()
+    try:
+        with pipeline.sql_client() as client:
+            if not client.has_dataset():
+                return set(INCREMENTAL)
+            existing = {
+                row[0]
+                for row in client.execute_sql(
+                    "select table_name from information_schema.tables where table_schema = %s",
+                    client.dataset_name,
+                )
+            }
+
+            def has_rows(table: str) -> bool:
+                name = client.make_qualified_table_name(table)
+                return table in existing and bool(
+                    client.execute_sql(f"select 1 from {name} limit 1")
+                )
+
+            return {
+                name
+                for name in INCREMENTAL
+                if not any(has_rows(t) for t in [name, *(c.name for c in children_of(name))])
+            }
+    except (DatabaseException, DestinationConnectionError):  # the load says what to fix
+        return set()
+
+
 def first_associated_id(record: dict[str, Any], kind: str) -> str | None:
     """The lowest associated id of one kind (ids are numeric strings)."""
     results = (record.get("associations") or {}).get(kind, {}).get("results") or []
@@ -293,21 +352,26 @@ def children_of(name: str) -> list[ChildTable]:
 
 
 def object_resource(
-    name: str, pages: Callable[[], Iterable[list[dict[str, Any]]]], archived: bool = False
+    name: str,
+    pages: Callable[[], Iterable[list[dict[str, Any]]]],
+    archived: bool = False,
+    first_load: ServedIds | None = None,
 ) -> DltResource:
     """The records of one CRM object type as a dlt resource: `pages()` gives the answers'
     records page by page; each page is landed as Arrow tables (PageLander). `archived`:
-    the archived listing, merged into the same table."""
+    the archived listing, merged into the same table. `first_load`: the table has no row
+    yet (new_tables), so its rows are appended, not merged through a staging copy; the
+    ids both listings of the object type served so far (each id lands once)."""
 
     @dlt.resource(
         name=f"{name}_archived" if archived else name,
         table_name=name,
         primary_key="id",
-        write_disposition="merge",
+        write_disposition="append" if first_load else "merge",
         parallelized=True,
     )
     def records():
-        land = PageLander(name, enrich=not archived)
+        land = PageLander(name, enrich=not archived, first_load=first_load)
         for page in pages():
             yield from land(page)
         yield from land.flush()
@@ -366,34 +430,45 @@ class PageLander:
     """Pages of records of one object type as the Arrow tables dlt loads: each record
     guarded (RecordGuard; an exact copy of a record already served is dropped), enriched
     (history rows, association columns; not for archived listings, which carry neither),
-    then its table and child tables (ingestion/hubspot/arrow_pages.py). Pages are handed
-    to dlt in batches of BATCH_RECORDS: dlt works out a table's schema again for every
-    Arrow item (~2 ms), which per page of 100 cost more than building the page. One lander
-    per resource and extraction; `flush()` hands over the last batch."""
+    then its table and child tables (ingestion/hubspot/arrow_pages.py), built for
+    BUILD_RECORDS records at a time (half the cost of building them page by page; more
+    records alive at once cost as much again in Python's garbage collector), handed to dlt
+    BATCH_RECORDS at a time (dlt works out a table's schema again for every Arrow item,
+    ~2 ms). One lander per resource and extraction; `flush()` hands over the rest."""
 
+    BUILD_RECORDS = 2_000
     BATCH_RECORDS = 20_000
 
-    def __init__(self, name: str, enrich: bool = True) -> None:
+    def __init__(self, name: str, enrich: bool = True, first_load: ServedIds | None = None):
         self.name = name
         self.children = children_of(name)
         self.guard = RecordGuard()
         self.steps = _enrichment(name) if enrich else []
-        self.hints = {child.name: child_hints(child) for child in self.children}
+        self.first_load = first_load
+        self.hints = {
+            child.name: child_hints(child, first_load is not None) for child in self.children
+        }
+        self.kept: list[dict[str, Any]] = []  # guarded records, not built yet
         self.batch: dict[ChildTable | None, list[pa.Table]] = {}
         self.batched = 0
 
     def __call__(self, page: list[dict[str, Any]]) -> Iterator[Any]:
-        self.add(page)
+        with CPU_BOUND:
+            self.add(page)
+            if len(self.kept) >= self.BUILD_RECORDS:
+                self.build()
         if self.batched >= self.BATCH_RECORDS:
             yield from self.flush()
 
     def flush(self) -> Iterator[Any]:
-        batch, self.batch, self.batched = self.batch, {}, 0
-        for child, tables in batch.items():
-            table = pa.concat_tables(tables, promote_options="default")
+        with CPU_BOUND:
+            self.build()
+            batch, self.batch, self.batched = self.batch, {}, 0
+            tables = {c: pa.concat_tables(t, promote_options="default") for c, t in batch.items()}
+        for child, table in tables.items():
             if child is None:
                 yield table
-            else:
+            elif table.num_rows:  # a first load's archived records have no child rows
                 yield dlt.mark.with_hints(table, self.hints[child.name], create_table_variant=True)
 
     def add(self, page: list[dict[str, Any]]) -> None:
@@ -405,8 +480,16 @@ class PageLander:
             for step in self.steps:
                 record = step(record)
             kept.append(record)
+        if self.first_load is not None:
+            kept = self.first_load.first_copies(kept)
+        self.kept += kept
+
+    def build(self) -> None:
+        kept, self.kept = self.kept, []
         load_id = dlt.current.load_package_state()["load_id"]
-        for child, table in page_tables(kept, self.children, OBJECT_PROPERTIES[self.name], load_id):
+        properties = OBJECT_PROPERTIES[self.name]
+        tombstones = self.first_load is None
+        for child, table in page_tables(kept, self.children, properties, load_id, tombstones):
             self.batch.setdefault(child, []).append(table)
         self.batched += len(kept)
 
@@ -445,10 +528,12 @@ def hubspot_source(
     custom_properties: dict[str, list[str]] | None = None,
     window: tuple[datetime, datetime] | None = None,
     session: requests.Session | None = None,
+    first_load: set[str] | frozenset[str] = frozenset(),
 ) -> DltSource:
     """All HubSpot resources, plus `extractions`: one row per run with the CRM's clock at
     extraction (its Date header), which freshness is measured against. Pass the `session`
-    the preflight and property discovery used, so one limiter counts every request."""
+    the preflight and property discovery used, so one limiter counts every request;
+    `first_load`: the object tables without a row yet (new_tables)."""
     crm_clock = crm_clock or datetime.now(UTC)
     custom_properties = custom_properties or {}
     session = session or crm_session(max_requests_per_10s, request_timeout)
@@ -492,16 +577,20 @@ def hubspot_source(
         ],
     }
     source = rest_api_source(config, name="hubspot")
+    served = {name: ServedIds() for name in first_load}
     source.resources.add(
         *(
             object_resource(
                 name,
                 _incremental_pages(name, client, crm_clock, custom_properties.get(name), window),
+                first_load=served.get(name),
             )
             for name in INCREMENTAL
         ),
         *(
-            object_resource(name, _archived_pages(name, client), archived=True)
+            object_resource(
+                name, _archived_pages(name, client), archived=True, first_load=served.get(name)
+            )
             for name in ARCHIVABLE
         ),
         _extractions(base_url, crm_clock),
@@ -562,9 +651,11 @@ def hubspot_pipeline(
 ) -> dlt.Pipeline:
     """The dlt pipeline of one HubSpot connection (ingestion/connections.py): its state in
     pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name."""
-    # dlt gzips its intermediate files by default: most of the extract time on large loads
-    # for files that live a few seconds on local disk (the parquet loads stay compressed).
+    # dlt compresses its intermediate files by default (gzip, and snappy inside parquet):
+    # files read once from local disk a few seconds later. Uncompressed parquet made a
+    # first load's landing 3 s faster of 24 (medium preset), for twice the package size.
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
+    os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(warehouse_path),

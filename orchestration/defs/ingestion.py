@@ -7,12 +7,14 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from ingestion.connections import Connection, connections_or_default, load_connections
+from ingestion.hubspot.cpu import fewer_collections
 from ingestion.hubspot.http import CrmUnavailable, CrmUnreachable, crm_session
 from ingestion.hubspot.preflight import check_crm
 from ingestion.hubspot.source import (
     discover_custom_properties,
     hubspot_pipeline,
     hubspot_source,
+    new_tables,
 )
 from ingestion.settings import ConfigError, Settings, load_settings_or_defaults
 from orchestration.lib.config import check_all_settings
@@ -91,14 +93,16 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
             custom_properties=custom_properties,
             window=_window(context),
             session=session,
+            first_load=new_tables(pipeline),
         )
         try:
-            yield from dlt.run(
-                context=context,
-                dlt_source=source,
-                dlt_pipeline=pipeline,
-                loader_file_format="parquet",
-            )
+            with fewer_collections():
+                yield from dlt.run(
+                    context=context,
+                    dlt_source=source,
+                    dlt_pipeline=pipeline,
+                    loader_file_format="parquet",
+                )
         except Exception as exc:
             error = load_failure(
                 exc, current.base_url, settings.warehouse_path, settings.dlt_pipelines_dir

@@ -7,7 +7,13 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingestion.hubspot.source import hubspot_pipeline, object_resource
+from ingestion.hubspot.source import (
+    INCREMENTAL,
+    ServedIds,
+    hubspot_pipeline,
+    new_tables,
+    object_resource,
+)
 
 
 def _deal(deal_id: str, stages: list[str], companies: list[str], **properties) -> dict:
@@ -106,3 +112,42 @@ def test_an_exact_copy_lands_once_and_a_differing_copy_is_kept_apart(land):
     assert ids[0] == ("1", None)
     assert ids[1][0].startswith("1#conflict-") and ids[1][1] == "1"
     assert [v for d, v in history if d == "1"] == ["a", "b"]
+
+
+def test_a_first_load_appends_each_record_once_and_later_loads_merge(tmp_path):
+    db = tmp_path / "raw.duckdb"
+    pipeline = hubspot_pipeline(str(db), str(tmp_path / "pipelines"))
+    assert new_tables(pipeline) == set(INCREMENTAL)  # no warehouse yet
+    served = ServedIds()
+    live = [_deal("1", ["a", "b"], ["10"]), _deal("2", ["a"], [])]
+    archived = [{**_deal("2", [], []), "archived": True}, {**_deal("3", [], []), "archived": True}]
+    pipeline.run(
+        [
+            object_resource("deals", lambda: iter([live]), first_load=served),
+            object_resource("deals", lambda: iter([archived]), archived=True, first_load=served),
+        ],
+        loader_file_format="parquet",
+    )
+    dispositions = {t: pipeline.default_schema.get_table(t)["write_disposition"] for t in
+                    ("deals", "deals__property_history")}  # fmt: skip
+    con = duckdb.connect(str(db), read_only=True)
+    deals = _rows(con, "select id, archived from raw_hubspot.deals")
+    con = duckdb.connect(str(db), read_only=True)
+    history = _rows(con, "select deal_id, value from raw_hubspot.deals__property_history")
+    assert dispositions == {"deals": "append", "deals__property_history": "append"}
+    # deal 2, served by both listings (deleted while they were read), lands once
+    assert [d for d, _ in deals] == ["1", "2", "3"]
+    assert [h for h in history if h[0] == "1"] == [("1", "a"), ("1", "b")]
+    assert "deals" not in new_tables(pipeline)
+
+    # the next load merges: deals read again replace their rows, also with none
+    pipeline.run(
+        object_resource("deals", lambda: iter([[_deal("1", [], []), _deal("3", ["c"], [])]])),
+        loader_file_format="parquet",
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    history = _rows(con, "select deal_id, value from raw_hubspot.deals__property_history")
+    con = duckdb.connect(str(db), read_only=True)
+    deals = _rows(con, "select id from raw_hubspot.deals")
+    assert [h for h in history if h[0] != "2"] == [("3", "c")]
+    assert deals == [("1",), ("2",), ("3",)]
