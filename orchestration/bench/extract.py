@@ -134,14 +134,20 @@ def report_ratio(bench: Bench) -> None:
 
 
 def child_extract(spec: dict) -> dict:
-    from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
+    from ingestion.hubspot.source import hubspot_pipeline, hubspot_source, new_tables
 
     db = Path(spec["db"])
     pipeline = hubspot_pipeline(str(db), str(db.parent / ".dlt_pipelines"))
     pipeline.collector = _dlt_progress(spec.get("expected"))
-    source = hubspot_source(spec["base_url"], os.environ[TOKEN_ENV], max_requests_per_10s=UNLIMITED)
+    source = hubspot_source(
+        spec["base_url"],
+        os.environ[TOKEN_ENV],
+        max_requests_per_10s=UNLIMITED,
+        first_load=new_tables(pipeline),
+    )
     started = time.perf_counter()
-    pipeline.run(source, loader_file_format="parquet")
+    with fewer_collections():  # as the connector's raw step (orchestration/defs/ingestion.py)
+        pipeline.run(source, loader_file_format="parquet")
     seconds = time.perf_counter() - started
     phases = {
         s.step: (s.finished_at - s.started_at).total_seconds()
