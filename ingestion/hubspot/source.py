@@ -656,6 +656,9 @@ def hubspot_pipeline(
     # first load's landing 3 s faster of 24 (medium preset), for twice the package size.
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
     os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
+    # A loaded package keeps its record of the load, not its files: dlt kept them all, and
+    # the pipelines folder grew by every load (a first load of medium: 400 MB).
+    os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(warehouse_path),

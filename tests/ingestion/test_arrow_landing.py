@@ -151,3 +151,4 @@ def test_a_first_load_appends_each_record_once_and_later_loads_merge(tmp_path):
     deals = _rows(con, "select id from raw_hubspot.deals")
     assert [h for h in history if h[0] != "2"] == [("3", "c")]
     assert deals == [("1",), ("2",), ("3",)]
+    assert not list((tmp_path / "pipelines").rglob("*.parquet"))  # loaded files deleted
