@@ -123,7 +123,7 @@ def page_tables(
     `tombstones` (a first load: no earlier rows to remove) a child table holds only rows."""
     if not records:
         return []
-    root = _record_table(records, _row_ids(len(records)), properties, load_id)
+    root = _record_table(records, row_ids(len(records)), properties, load_id)
     out: list[tuple[ChildTable | None, pa.Table]] = [(None, root)]
     for child in children:
         table = _child_table(child, records, root)
@@ -133,7 +133,7 @@ def page_tables(
     return out
 
 
-def _row_ids(n: int) -> pa.Array:
+def row_ids(n: int) -> pa.Array:
     """Random `_dlt_id`s (dlt's are random too), made without a Python loop."""
     return pa.array(np.frombuffer(os.urandom(8 * n), dtype=np.uint64)).cast(pa.string())
 
@@ -154,7 +154,7 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-def _put_timestamps(columns: dict[str, pa.Array], name: str, texts: pa.Array) -> None:
+def put_timestamps(columns: dict[str, pa.Array], name: str, texts: pa.Array) -> None:
     """ISO-8601 texts as UTC timestamps. A value that is not one is null there and kept
     as text in `<name>__v_text`, the variant column dlt's normalizer made for it."""
     try:
@@ -219,7 +219,7 @@ def _bools(values: list[Any]) -> pa.Array:
 
 
 def _record_table(
-    records: list[dict[str, Any]], row_ids: pa.Array, properties: list[str], load_id: str
+    records: list[dict[str, Any]], ids: pa.Array, properties: list[str], load_id: str
 ) -> pa.Table:
     props = dict.fromkeys(properties)
     props.update(dict.fromkeys(_keys([r.get("properties") or {} for r in records])))
@@ -240,15 +240,15 @@ def _record_table(
             for prop, array in zip(props, values.flatten(), strict=True):
                 columns["properties__" + column_name(prop)] = array
         elif fields[key] == TIMESTAMP:
-            _put_timestamps(columns, column_name(key), values)
+            put_timestamps(columns, column_name(key), values)
         else:
             columns[column_name(key)] = values
     columns["_dlt_load_id"] = pa.array([load_id] * len(records), type=pa.string())
-    columns["_dlt_id"] = row_ids
-    return _table(columns, not_null={"id", *DLT_COLUMNS})
+    columns["_dlt_id"] = ids
+    return typed_table(columns, not_null={"id", *DLT_COLUMNS})
 
 
-def _table(columns: dict[str, pa.Array], not_null: set[str]) -> pa.Table:
+def typed_table(columns: dict[str, pa.Array], not_null: set[str]) -> pa.Table:
     """With the not-null columns dlt's normalizer declared (its own, a table's key)."""
     fields = [pa.field(n, a.type, nullable=n not in not_null) for n, a in columns.items()]
     return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))
@@ -256,14 +256,25 @@ def _table(columns: dict[str, pa.Array], not_null: set[str]) -> pa.Table:
 
 def _child_table(child: ChildTable, records: list[dict[str, Any]], root: pa.Table) -> pa.Table:
     """The child rows of the page's records, and a tombstone for each record without."""
-    fields = child.columns
-    wire = pa.struct([(k, pa.string()) for k in fields])
+    wire = child_wire_type(child)
     lists = child.lists(records)
     try:
         nested = pa.array(lists, type=pa.list_(wire))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value that is not text: as dlt coerced it
         lists = [[{k: _as_text(v) for k, v in row.items()} for row in rows or ()] for rows in lists]
         nested = pa.array(lists, type=pa.list_(wire))
+    return child_rows(child, nested, root)
+
+
+def child_wire_type(child: ChildTable) -> pa.StructType:
+    """A child row as text (timestamps too), the fields in the table's order."""
+    return pa.struct([(k, pa.string()) for k in child.columns])
+
+
+def child_rows(child: ChildTable, nested: pa.ListArray, root: pa.Table) -> pa.Table:
+    """The child table of the records in `root`, from each one's list of rows (`nested`,
+    of child_wire_type), and a tombstone for each record without."""
+    fields = child.columns
     rows = nested.flatten()
     parents = pc.list_parent_indices(nested)
     offsets = nested.offsets.to_numpy()
@@ -278,17 +289,17 @@ def _child_table(child: ChildTable, records: list[dict[str, Any]], root: pa.Tabl
         else:
             values = pa.concat_arrays([values, pa.nulls(len(empty), pa.string())])
         if fields[name] == TIMESTAMP:
-            _put_timestamps(columns, name, values)
+            put_timestamps(columns, name, values)
         else:
             columns[name] = values
     parent_rows = pa.concat_arrays([parents, empty.cast(parents.type)])
-    row_ids = pc.take(root.column("_dlt_id").combine_chunks(), parent_rows)
-    columns["_dlt_root_id"] = row_ids
-    columns["_dlt_parent_id"] = row_ids
+    parent_row_ids = pc.take(root.column("_dlt_id").combine_chunks(), parent_rows)
+    columns["_dlt_root_id"] = parent_row_ids
+    columns["_dlt_parent_id"] = parent_row_ids
     columns["_dlt_list_idx"] = pa.array(np.concatenate([list_idx, np.zeros(len(empty), np.int64)]))
-    columns["_dlt_id"] = _row_ids(len(row_ids))
-    columns[DELETED] = pa.array(np.arange(len(row_ids)) >= len(rows))
-    return _table(columns, not_null=DLT_COLUMNS)
+    columns["_dlt_id"] = row_ids(len(parent_rows))
+    columns[DELETED] = pa.array(np.arange(len(parent_rows)) >= len(rows))
+    return typed_table(columns, not_null=DLT_COLUMNS)
 
 
 def unnest_child_tables(pipeline: dlt.Pipeline, names: set[str]) -> None:

@@ -19,6 +19,7 @@ import orjson
 from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.hubspot.cpu import CPU_BOUND
+from ingestion.hubspot.json_answers import Answer, next_after
 
 SEARCH_PAGE = 200  # HubSpot's maximum search page
 BATCH = 100  # batch read inputs (50 when property history is requested)
@@ -137,16 +138,24 @@ def _is_paging_cap(resp) -> bool:
     )
 
 
-def list_pages(client: RESTClient, path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
-    """A listing's records, page by page, through HubSpot's `paging.next.after` cursor."""
+def list_pages(
+    client: RESTClient, path: str, params: dict[str, Any], raw: bool = False
+) -> Iterator[list[dict] | Answer]:
+    """A listing's records, page by page, through HubSpot's `paging.next.after` cursor;
+    `raw`: each answer's body, not parsed (json_answers.py parses a batch of them)."""
     after = None
     while True:
         resp = client.get(path, params=params | ({"after": after} if after else {}))
         resp.raise_for_status()
         with CPU_BOUND:
-            body = orjson.loads(resp.content)
-        yield body.get("results") or []
-        after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if raw:
+                page: list[dict] | Answer = Answer(resp.content)
+                after = next_after(resp.content)
+            else:
+                body = orjson.loads(resp.content)
+                page = body.get("results") or []
+                after = ((body.get("paging") or {}).get("next") or {}).get("after")
+        yield page
         if not after:
             return
 

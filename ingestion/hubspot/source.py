@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import dlt
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import requests
 from dlt.destinations.exceptions import DatabaseException, DestinationConnectionError
 from dlt.sources import DltResource, DltSource
@@ -27,6 +28,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
 from ingestion.hubspot.arrow_pages import (
+    TIMESTAMP,
     ChildTable,
     child_hints,
     child_tables,
@@ -44,6 +46,7 @@ from ingestion.hubspot.http import (
     json_of,
     transport_failure,
 )
+from ingestion.hubspot.json_answers import Answer, Digests, Shape, answer_tables, parse
 
 # HubSpot's default contact lifecycle stages, in funnel order.
 LIFECYCLE_STAGES = [
@@ -207,11 +210,15 @@ class RecordGuard:
     A record without an id gets `missing-id:<content hash>` and `_missing_id`; a record
     whose id was already served in this extraction with different content gets
     `<id>#conflict-<hash>` and `_duplicate_of` (the first copy is the one kept).
-    One guard per resource and extraction.
+    One guard per resource and extraction. Records landed from parsed answers
+    (json_answers.py) are registered with their Arrow digest (`seen_parsed`): a copy
+    served again is compared with it in the same form.
     """
 
-    def __init__(self) -> None:
-        self.seen: dict[str, bytes] = {}
+    def __init__(self, shape: Shape | None = None, digests: Digests | None = None) -> None:
+        self.seen: dict[str, bytes | int] = {}
+        self.shape = shape
+        self.digests = digests
 
     def keep(self, record: dict[str, Any]) -> dict[str, Any] | None:
         """The guarded record, or None for an exact copy of one already served (its
@@ -229,11 +236,29 @@ class RecordGuard:
         if first is None:
             self.seen[record_id] = digest
             return record
-        if first == digest:
+        if first == (digest if isinstance(first, bytes) else self._parsed_digest(record)):
             return None
         record["id"] = f"{record_id}#conflict-{digest.hex()[:12]}"
         record["_duplicate_of"] = record_id
         return record
+
+    def all_fresh(self, ids: list[str | None]) -> bool:
+        """Whether none of these ids needs the guard: each one there, new, and once."""
+        if None in ids or "" in ids or len(set(ids)) < len(ids):
+            return False
+        return not any(i in self.seen for i in ids)
+
+    def register(self, ids: list[str], records: pa.StructArray) -> None:
+        """Records landed from parsed answers, with their Arrow digests."""
+        assert self.digests is not None
+        self.seen.update(zip(ids, self.digests.of(records), strict=True))
+
+    def _parsed_digest(self, record: dict[str, Any]) -> int | None:
+        """The Arrow digest of a record as parsed answers give it (None: it does not
+        fit the listing's shape, so it differs from any record that did)."""
+        assert self.shape is not None and self.digests is not None
+        parsed = parse([orjson.dumps({"results": [record]})], self.shape)
+        return None if parsed is None else self.digests.of(parsed)[0]
 
 
 class ServedIds:
@@ -256,6 +281,14 @@ class ServedIds:
                     self.ids[record["id"]] = None
                     kept.append(record)
         return kept
+
+    def all_new(self, ids: list[str]) -> bool:
+        """Registers the ids if none was served before (True); else registers none."""
+        with self.lock:
+            if any(i in self.ids for i in ids):
+                return False
+            self.ids.update(dict.fromkeys(ids))
+            return True
 
 
 def new_tables(pipeline: dlt.Pipeline) -> set[str]:
@@ -335,6 +368,16 @@ def _requested(name: str, custom: list[str] | None) -> list[str]:
     return OBJECT_PROPERTIES[name] + [p for p in custom or [] if p not in OBJECT_PROPERTIES[name]]
 
 
+# Columns holding the lowest associated id of a kind (first_associated_id), per object.
+LIFTED_ASSOCIATIONS = {
+    **{e: {"associated_deal_id": "deals"} for e in ENGAGEMENTS},
+    "feedback_submissions": {
+        "associated_deal_id": "deals",
+        "associated_company_id": "companies",
+    },
+}
+
+
 def _enrichment(name: str) -> list[Any]:
     """Per-record steps after the guard: history rows, association columns."""
     if name == "deals":
@@ -351,17 +394,32 @@ def children_of(name: str) -> list[ChildTable]:
     return child_tables(name, ASSOCIATIONS.get(name, []), name == "deals")
 
 
+def listing_shape(name: str, custom: list[str] | None = None, archived: bool = False) -> Shape:
+    """What the connector's listing of an object type asks for (json_answers.Shape)."""
+    if archived:
+        return Shape(tuple(OBJECT_PROPERTIES[name]), archived=True)
+    return Shape(
+        tuple(_requested(name, custom)),
+        associations=tuple(ASSOCIATIONS.get(name, [])),
+        history=tuple(DEAL_HISTORY_PROPERTIES) if name == "deals" else (),
+    )
+
+
 def object_resource(
     name: str,
-    pages: Callable[[], Iterable[list[dict[str, Any]]]],
+    pages: Callable[[], Iterable[list[dict[str, Any]] | Answer]],
     archived: bool = False,
     first_load: ServedIds | None = None,
+    shape: Shape | None = None,
+    crm_clock: datetime | None = None,
 ) -> DltResource:
     """The records of one CRM object type as a dlt resource: `pages()` gives the answers'
-    records page by page; each page is landed as Arrow tables (PageLander). `archived`:
-    the archived listing, merged into the same table. `first_load`: the table has no row
-    yet (new_tables), so its rows are appended, not merged through a staging copy; the
-    ids both listings of the object type served so far (each id lands once)."""
+    records page by page (or the answers' bodies, parsed as `shape`); each page is landed
+    as Arrow tables (PageLander). `archived`: the archived listing, merged into the same
+    table. `first_load`: the table has no row yet (new_tables), so its rows are appended,
+    not merged through a staging copy; the ids both listings of the object type served so
+    far (each id lands once). `crm_clock`: keep the incremental cursor (the newest
+    updatedAt landed, up to the CRM's clock) in the resource state."""
 
     @dlt.resource(
         name=f"{name}_archived" if archived else name,
@@ -371,7 +429,13 @@ def object_resource(
         parallelized=True,
     )
     def records():
-        land = PageLander(name, enrich=not archived, first_load=first_load)
+        land = PageLander(
+            name,
+            enrich=not archived,
+            first_load=first_load,
+            shape=shape or listing_shape(name, archived=archived),
+            crm_clock=crm_clock,
+        )
         for page in pages():
             yield from land(page)
         yield from land.flush()
@@ -385,20 +449,20 @@ def _incremental_pages(
     crm_clock: datetime,
     custom: list[str] | None = None,
     window: tuple[datetime, datetime] | None = None,
-) -> Callable[[], Iterator[list[dict[str, Any]]]]:
-    """First run: the whole listing. Later runs: records modified from the newest
-    updatedAt loaded before (the cursor, kept in dlt's resource state) up to the CRM clock
-    at extraction. With a window (a partition day or a backfill range), from the window's
-    start if that is earlier. Always up to the clock: the API serves only the current
-    state, so a day's changes cannot be read without later ones (re-reading is harmless)."""
+) -> Callable[[], Iterator[list[dict[str, Any]] | Answer]]:
+    """First run: the whole listing (its answers' bodies). Later runs: records modified
+    from the newest updatedAt loaded before (the cursor, kept in dlt's resource state by
+    the PageLander) up to the CRM clock at extraction. With a window (a partition day or a
+    backfill range), from the window's start if that is earlier. Always up to the clock:
+    the API serves only the current state, so a day's changes cannot be read without later
+    ones (re-reading is harmless)."""
     properties = _requested(name, custom)
     history = DEAL_HISTORY_PROPERTIES if name == "deals" else None
     associations = ASSOCIATIONS.get(name, [])
 
-    def pages() -> Iterator[list[dict[str, Any]]]:
+    def pages() -> Iterator[list[dict[str, Any]] | Answer]:
         state = dlt.current.resource_state()
         cursor = state.get("newest_updated_at")
-        newest = cursor or EPOCH
         if cursor is None:
             params: dict[str, Any] = {
                 "properties": ",".join(properties),
@@ -408,60 +472,84 @@ def _incremental_pages(
                 params["propertiesWithHistory"] = ",".join(history)
             if associations:
                 params["associations"] = ",".join(associations)
-            found = list_pages(client, f"crm/v3/objects/{name}", params)
+            yield from list_pages(client, f"crm/v3/objects/{name}", params, raw=True)
         else:
             since = to_datetime(cursor)
             if window is not None:
                 since = min(window[0], since)
             changed = ChangedRecords(client, name, since, crm_clock)
-            found = (
-                read_batch(client, name, ids, properties, history, associations)
-                for ids in changed.ids()
-            )
-        for page in found:
-            newest = max([newest, *(_cursor_value(r, crm_clock) for r in page)])
-            yield page  # the cursor is saved only with the extraction's load package
-            state["newest_updated_at"] = newest  # ISO-8601 UTC strings sort as times
+            for ids in changed.ids():
+                yield read_batch(client, name, ids, properties, history, associations)
+        # Read to the end: the cursor is at least where it was (the epoch on a first
+        # run). The cursor is saved only with the extraction's load package.
+        state.setdefault("newest_updated_at", EPOCH)
 
     return pages
 
 
 class PageLander:
-    """Pages of records of one object type as the Arrow tables dlt loads: each record
-    guarded (RecordGuard; an exact copy of a record already served is dropped), enriched
-    (history rows, association columns; not for archived listings, which carry neither),
-    then its table and child tables (ingestion/hubspot/arrow_pages.py), built for
-    BUILD_RECORDS records at a time (half the cost of building them page by page; more
-    records alive at once cost as much again in Python's garbage collector), handed to dlt
-    BATCH_RECORDS at a time (dlt works out a table's schema again for every Arrow item,
-    ~2 ms). One lander per resource and extraction; `flush()` hands over the rest."""
+    """Pages of records of one object type as the Arrow tables dlt loads.
+
+    Answers' bodies (json_answers.Answer) are parsed by Arrow a batch at a time
+    (BUILD_BYTES) and land without a Python object per record, when they fit the listing's
+    shape and no id needs the guard. Otherwise, and for pages of dicts (changed records
+    read by id), each record is guarded (RecordGuard; an exact copy of a record already
+    served is dropped), enriched (history rows, association columns; not for archived
+    listings, which carry neither), then its table and child tables are built
+    (ingestion/hubspot/arrow_pages.py) for BUILD_RECORDS records at a time (half the cost
+    of building them page by page; more records alive at once cost as much again in
+    Python's garbage collector). Tables are handed to dlt BATCH_RECORDS at a time (dlt
+    works out a table's schema again for every Arrow item, ~2 ms). One lander per resource
+    and extraction; `flush()` hands over the rest."""
 
     BUILD_RECORDS = 2_000
+    BUILD_BYTES = 2 << 20  # ~2,000 records of a listing
     BATCH_RECORDS = 20_000
 
-    def __init__(self, name: str, enrich: bool = True, first_load: ServedIds | None = None):
+    def __init__(
+        self,
+        name: str,
+        enrich: bool = True,
+        first_load: ServedIds | None = None,
+        shape: Shape | None = None,
+        crm_clock: datetime | None = None,
+    ):
         self.name = name
         self.children = children_of(name)
-        self.guard = RecordGuard()
+        self.shape = shape or listing_shape(name, archived=not enrich)
+        self.digests = Digests()
+        self.guard = RecordGuard(self.shape, self.digests)
         self.steps = _enrichment(name) if enrich else []
+        self.lifts = LIFTED_ASSOCIATIONS.get(name, {}) if enrich else {}
         self.first_load = first_load
+        self.crm_clock = crm_clock
         self.hints = {
             child.name: child_hints(child, first_load is not None) for child in self.children
         }
         self.kept: list[dict[str, Any]] = []  # guarded records, not built yet
+        self.answers: list[bytes] = []  # answers' bodies, not parsed yet
+        self.answer_bytes = 0
         self.batch: dict[ChildTable | None, list[pa.Table]] = {}
         self.batched = 0
 
-    def __call__(self, page: list[dict[str, Any]]) -> Iterator[Any]:
+    def __call__(self, page: list[dict[str, Any]] | Answer) -> Iterator[Any]:
         with CPU_BOUND:
-            self.add(page)
-            if len(self.kept) >= self.BUILD_RECORDS:
-                self.build()
+            if isinstance(page, Answer):
+                self.answers.append(page.body)
+                self.answer_bytes += len(page.body)
+                if self.answer_bytes >= self.BUILD_BYTES:
+                    self.build_answers()
+            else:
+                self.build_answers()  # records land in the order they were served
+                self.add(page)
+                if len(self.kept) >= self.BUILD_RECORDS:
+                    self.build()
         if self.batched >= self.BATCH_RECORDS:
             yield from self.flush()
 
     def flush(self) -> Iterator[Any]:
         with CPU_BOUND:
+            self.build_answers()
             self.build()
             batch, self.batch, self.batched = self.batch, {}, 0
             tables = {c: pa.concat_tables(t, promote_options="default") for c, t in batch.items()}
@@ -472,6 +560,8 @@ class PageLander:
                 yield dlt.mark.with_hints(table, self.hints[child.name], create_table_variant=True)
 
     def add(self, page: list[dict[str, Any]]) -> None:
+        if self.crm_clock is not None and page:
+            self._advance_cursor(max(_cursor_value(r, self.crm_clock) for r in page))
         kept = []
         for record in page:
             record = self.guard.keep(record)
@@ -493,6 +583,46 @@ class PageLander:
             self.batch.setdefault(child, []).append(table)
         self.batched += len(kept)
 
+    def build_answers(self) -> None:
+        """The pending answers, parsed by Arrow; through the Python path when they do not
+        fit the shape or an id needs the guard."""
+        bodies, self.answers, self.answer_bytes = self.answers, [], 0
+        if not bodies:
+            return
+        records = parse(bodies, self.shape)
+        ids = None if records is None else records.field("id").to_pylist()
+        if (
+            records is None
+            or not self.guard.all_fresh(ids)
+            or (self.first_load is not None and not self.first_load.all_new(ids))
+        ):
+            for body in bodies:
+                self.add(Answer(body).records())
+            return
+        self.guard.register(ids, records)
+        load_id = dlt.current.load_package_state()["load_id"]
+        tables = answer_tables(
+            records, self.shape, self.children, self.lifts, load_id, self.first_load is None
+        )
+        for child, table in tables:
+            self.batch.setdefault(child, []).append(table)
+        self.batched += len(records)
+        if self.crm_clock is not None and len(records):
+            self._advance_cursor(_newest(tables[0][1].column("updated_at"), self.crm_clock))
+
+    def _advance_cursor(self, newest: str) -> None:
+        state = dlt.current.resource_state()
+        state["newest_updated_at"] = max(state.get("newest_updated_at") or EPOCH, newest)
+
+
+def _newest(updated_at: pa.ChunkedArray, crm_clock: datetime) -> str:
+    """The newest updatedAt up to the CRM's clock, as _cursor_value writes it."""
+    clock = pa.scalar(crm_clock.astimezone(UTC), TIMESTAMP)
+    at = pc.max(updated_at.filter(pc.less_equal(updated_at, clock))).as_py()
+    if at is None:
+        return EPOCH
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
 
 def _cursor_value(record: dict[str, Any], crm_clock: datetime) -> str:
     """A record's updatedAt as a cursor candidate; a malformed or future value (a bad
@@ -512,11 +642,11 @@ ARCHIVABLE = ("companies", "contacts", "deals", *ENGAGEMENTS)
 CHILD_TABLE_NAMES = {child.name for name in INCREMENTAL for child in children_of(name)}
 
 
-def _archived_pages(name: str, client: RESTClient) -> Callable[[], Iterator[list[dict]]]:
+def _archived_pages(name: str, client: RESTClient) -> Callable[[], Iterator[Answer]]:
     """The object's archived records, listed whole every night. Loading them also
     removes their child rows (history, associations), as loading any record again does."""
     params = {"archived": "true", "properties": ",".join(OBJECT_PROPERTIES[name]), "limit": 100}
-    return lambda: list_pages(client, f"crm/v3/objects/{name}", params)
+    return lambda: list_pages(client, f"crm/v3/objects/{name}", params, raw=True)
 
 
 def hubspot_source(
@@ -584,6 +714,8 @@ def hubspot_source(
                 name,
                 _incremental_pages(name, client, crm_clock, custom_properties.get(name), window),
                 first_load=served.get(name),
+                shape=listing_shape(name, custom_properties.get(name)),
+                crm_clock=crm_clock,
             )
             for name in INCREMENTAL
         ),

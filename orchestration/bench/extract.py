@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import orjson
 
 from ingestion.hubspot.cpu import CPU_BOUND, fewer_collections
+from ingestion.hubspot.json_answers import Answer, next_after
 from ingestion.sandbox.runner import RunningSandbox
 from orchestration.bench.children import run_child
 from orchestration.bench.common import TOKEN_ENV, UNLIMITED, BenchError
@@ -92,15 +93,28 @@ def measure_landing(bench: Bench, sb: RunningSandbox) -> None:
 
 
 def child_landing(spec: dict) -> dict:
-    from ingestion.hubspot.source import ServedIds, hubspot_pipeline, new_tables, object_resource
+    from ingestion.hubspot.source import (
+        ServedIds,
+        hubspot_pipeline,
+        listing_shape,
+        new_tables,
+        object_resource,
+    )
 
     db = Path(spec["db"])
     pipeline = hubspot_pipeline(str(db), str(db.parent / ".dlt_pipelines"))
-    # A first load, as the connector's first run makes it (hubspot_source).
+    # A first load, as the connector's first run makes it (hubspot_source): the answers'
+    # bodies, their records' newest updatedAt kept as the cursor.
     served = {table: ServedIds() for table in new_tables(pipeline)}
+    clock = datetime.now(UTC)
     resources = [
         object_resource(
-            table, partial(_saved_pages, file), archived=archived, first_load=served.get(table)
+            table,
+            partial(_saved_pages, file),
+            archived=archived,
+            first_load=served.get(table),
+            shape=listing_shape(table, archived=archived),
+            crm_clock=None if archived else clock,
         )
         for table, archived, file in spec["pages"]
     ]
@@ -111,12 +125,13 @@ def child_landing(spec: dict) -> dict:
     return {"seconds": seconds, "counts": main_table_counts(db, "raw_hubspot")}
 
 
-def _saved_pages(file: str) -> Iterator[list[dict]]:
+def _saved_pages(file: str) -> Iterator[Answer]:
     with open(file, "rb") as answers:
-        for body in answers:
-            with CPU_BOUND:  # as the connector parses an answer (changes.list_pages)
-                page = orjson.loads(body).get("results") or []
-            yield page
+        for line in answers:
+            body = line.rstrip(b"\n")  # an answer's body, as the connector receives it
+            with CPU_BOUND:  # as the connector reads an answer's cursor (changes.list_pages)
+                next_after(body)
+            yield Answer(body)
 
 
 def report_ratio(bench: Bench) -> None:
