@@ -285,6 +285,72 @@ class Digests:
     def __init__(self) -> None:
         self.con = duckdb.connect()
 
-    def of(self, records: pa.StructArray) -> list[int]:
+    def of(self, records: pa.StructArray) -> np.ndarray:
         table = pa.table({"r": records})
-        return self.con.from_arrow(table).select("hash(r) as h").fetchnumpy()["h"].tolist()
+        return self.con.from_arrow(table).select("hash(r) as h").fetchnumpy()["h"]
+
+
+def numeric_keys(ids: pa.Array) -> np.ndarray | None:
+    """The ids as numbers when every one is an id as HubSpot writes them (digits, no
+    leading zero); None otherwise (the Python path keys them as text)."""
+    if ids.null_count:
+        return None
+    try:
+        keys = pc.cast(ids, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if len(ids) and not pc.all(pc.equal(pc.cast(keys, TEXT), ids)).as_py():
+        return None
+    return keys.to_numpy()
+
+
+def numeric_key(record_id: str) -> int | None:
+    """One id as numeric_keys reads it (None: not one)."""
+    if not record_id.isascii() or not record_id.isdigit():
+        return None
+    key = int(record_id)
+    return key if str(key) == record_id and key < 2**63 else None
+
+
+class NumericIds:
+    """Ids landed from parsed answers, as numbers, with a value each (a digest, or
+    nothing): checking a batch against every id before costs no Python object per id.
+    Kept in the chunks they came in, each sorted (listings come in id order)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray | None]] = []
+
+    def add(self, keys: np.ndarray, values: np.ndarray | None = None) -> None:
+        if not len(keys):
+            return
+        if np.all(keys[1:] > keys[:-1]):
+            self.chunks.append((keys, values))
+        else:
+            order = np.argsort(keys, kind="stable")
+            self.chunks.append((keys[order], None if values is None else values[order]))
+
+    def any_of(self, keys: np.ndarray) -> bool:
+        """Whether any of these keys is here."""
+        if not len(keys):
+            return False
+        lo, hi = keys.min(), keys.max()
+        for chunk, _ in self.chunks:
+            if chunk[0] > hi or chunk[-1] < lo:
+                continue
+            at = np.searchsorted(chunk, keys).clip(max=len(chunk) - 1)
+            if np.any(chunk[at] == keys):
+                return True
+        return False
+
+    def get(self, key: int) -> tuple[bool, object]:
+        """(found, its value)."""
+        for chunk, values in self.chunks:
+            if chunk[0] <= key <= chunk[-1]:
+                at = int(np.searchsorted(chunk, key))
+                if chunk[at] == key:
+                    return True, None if values is None else values[at].item()
+        return False, None
+
+
+def unique_keys(keys: np.ndarray) -> bool:
+    return bool(np.all(keys[1:] > keys[:-1])) or len(np.unique(keys)) == len(keys)

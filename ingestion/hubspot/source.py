@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,7 +47,17 @@ from ingestion.hubspot.http import (
     json_of,
     transport_failure,
 )
-from ingestion.hubspot.json_answers import Answer, Digests, Shape, answer_tables, parse
+from ingestion.hubspot.json_answers import (
+    Answer,
+    Digests,
+    NumericIds,
+    Shape,
+    answer_tables,
+    numeric_key,
+    numeric_keys,
+    parse,
+    unique_keys,
+)
 
 # HubSpot's default contact lifecycle stages, in funnel order.
 LIFECYCLE_STAGES = [
@@ -216,7 +227,8 @@ class RecordGuard:
     """
 
     def __init__(self, shape: Shape | None = None, digests: Digests | None = None) -> None:
-        self.seen: dict[str, bytes | int] = {}
+        self.seen: dict[str, bytes] = {}
+        self.parsed = NumericIds()  # ids landed from parsed answers, with Arrow digests
         self.shape = shape
         self.digests = digests
 
@@ -234,6 +246,8 @@ class RecordGuard:
         record_id = str(record_id)
         first = self.seen.get(record_id)
         if first is None:
+            first = self._first_parsed(record_id)
+        if first is None:
             self.seen[record_id] = digest
             return record
         if first == (digest if isinstance(first, bytes) else self._parsed_digest(record)):
@@ -242,16 +256,22 @@ class RecordGuard:
         record["_duplicate_of"] = record_id
         return record
 
-    def all_fresh(self, ids: list[str | None]) -> bool:
-        """Whether none of these ids needs the guard: each one there, new, and once."""
-        if None in ids or "" in ids or len(set(ids)) < len(ids):
+    def all_fresh(self, ids: pa.Array, keys: np.ndarray) -> bool:
+        """Whether none of these ids (numeric_keys) needs the guard: each new, and once."""
+        if not unique_keys(keys) or self.parsed.any_of(keys):
             return False
-        return not any(i in self.seen for i in ids)
+        return not (self.seen and pc.any(pc.is_in(ids, pa.array(list(self.seen)))).as_py())
 
-    def register(self, ids: list[str], records: pa.StructArray) -> None:
+    def register(self, keys: np.ndarray, records: pa.StructArray) -> None:
         """Records landed from parsed answers, with their Arrow digests."""
         assert self.digests is not None
-        self.seen.update(zip(ids, self.digests.of(records), strict=True))
+        self.parsed.add(keys, self.digests.of(records))
+
+    def _first_parsed(self, record_id: str) -> int | None:
+        """The Arrow digest of the copy of this id landed from parsed answers, if any."""
+        key = numeric_key(record_id)
+        found, digest = self.parsed.get(key) if key is not None else (False, None)
+        return digest if found else None
 
     def _parsed_digest(self, record: dict[str, Any]) -> int | None:
         """The Arrow digest of a record as parsed answers give it (None: it does not
@@ -271,23 +291,29 @@ class ServedIds:
         # A dict, not a set: Python's garbage collector skips a dict of strings (it would
         # walk a set of a million ids again and again).
         self.ids: dict[str, None] = {}
+        self.parsed = NumericIds()  # those landed from parsed answers
         self.lock = threading.Lock()
 
     def first_copies(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept = []
         with self.lock:
             for record in records:
-                if record["id"] not in self.ids:
-                    self.ids[record["id"]] = None
-                    kept.append(record)
+                key = numeric_key(record["id"])
+                if record["id"] in self.ids or (key is not None and self.parsed.get(key)[0]):
+                    continue
+                self.ids[record["id"]] = None
+                kept.append(record)
         return kept
 
-    def all_new(self, ids: list[str]) -> bool:
-        """Registers the ids if none was served before (True); else registers none."""
+    def all_new(self, ids: pa.Array, keys: np.ndarray) -> bool:
+        """Registers parsed records' ids (numeric_keys) if none was served before (True);
+        else registers none."""
         with self.lock:
-            if any(i in self.ids for i in ids):
+            if self.parsed.any_of(keys) or (
+                self.ids and pc.any(pc.is_in(ids, pa.array(list(self.ids)))).as_py()
+            ):
                 return False
-            self.ids.update(dict.fromkeys(ids))
+            self.parsed.add(keys)
             return True
 
 
@@ -503,7 +529,7 @@ class PageLander:
     and extraction; `flush()` hands over the rest."""
 
     BUILD_RECORDS = 2_000
-    BUILD_BYTES = 2 << 20  # ~2,000 records of a listing
+    BUILD_BYTES = 8 << 20  # ~8,000 to 16,000 records of a listing
     BATCH_RECORDS = 20_000
 
     def __init__(
@@ -584,22 +610,30 @@ class PageLander:
         self.batched += len(kept)
 
     def build_answers(self) -> None:
-        """The pending answers, parsed by Arrow; through the Python path when they do not
-        fit the shape or an id needs the guard."""
+        """The pending answers, parsed by Arrow."""
         bodies, self.answers, self.answer_bytes = self.answers, [], 0
-        if not bodies:
-            return
+        if bodies:
+            self._land_answers(bodies)
+
+    def _land_answers(self, bodies: list[bytes]) -> None:
+        """Answers parsed by Arrow when they fit the shape and no id needs the guard; else
+        halved until the answers that do not are found, which take the Python path."""
         records = parse(bodies, self.shape)
-        ids = None if records is None else records.field("id").to_pylist()
+        ids = None if records is None else records.field("id")
+        keys = None if ids is None else numeric_keys(ids)
         if (
-            records is None
-            or not self.guard.all_fresh(ids)
-            or (self.first_load is not None and not self.first_load.all_new(ids))
+            keys is None
+            or not self.guard.all_fresh(ids, keys)
+            or (self.first_load is not None and not self.first_load.all_new(ids, keys))
         ):
-            for body in bodies:
-                self.add(Answer(body).records())
+            if len(bodies) > 1:
+                half = len(bodies) // 2
+                self._land_answers(bodies[:half])
+                self._land_answers(bodies[half:])
+            else:
+                self.add(Answer(bodies[0]).records())
             return
-        self.guard.register(ids, records)
+        self.guard.register(keys, records)
         load_id = dlt.current.load_package_state()["load_id"]
         tables = answer_tables(
             records, self.shape, self.children, self.lifts, load_id, self.first_load is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pytest
@@ -13,10 +14,12 @@ import pytest
 from ingestion.hubspot import json_answers
 from ingestion.hubspot.json_answers import (
     Answer,
+    NumericIds,
     Shape,
     answer_tables,
     first_ids,
     next_after,
+    numeric_keys,
     parse,
 )
 from ingestion.hubspot.source import hubspot_pipeline, hubspot_source, object_resource
@@ -205,9 +208,20 @@ def test_a_first_load_through_arrow_equals_the_python_path(bad_records, tmp_path
         arrow, parsed = _first_load(sb, tmp_path / "arrow" / "raw.duckdb", monkeypatch, False)
         python, none = _first_load(sb, tmp_path / "python" / "raw.duckdb", monkeypatch, True)
     records = sum(len(r) for r in Organisation("small", 42).objects.values())
-    assert none == 0 and parsed > records * (0.5 if bad_records else 0.99)
+    assert none == 0 and parsed > records * (0.9 if bad_records else 0.99)
     assert arrow.keys() == python.keys()
     for table in python:
         assert arrow[table][0] == python[table][0], table  # columns
         assert arrow[table][1] == python[table][1], table  # rows
     assert len(arrow["deals"][1]) >= len(Organisation("small", 42).objects["deals"])
+
+
+def test_ids_are_kept_as_numbers_only_when_written_as_hubspot_writes_them():
+    assert numeric_keys(pa.array(["10", "9", "12345678901"])).tolist() == [10, 9, 12345678901]
+    for odd in (["007"], ["1", ""], ["1", None], ["12a"], ["+5"], ["99999999999999999999"]):
+        assert numeric_keys(pa.array(odd, pa.string())) is None, odd
+    ids = NumericIds()
+    ids.add(np.array([5, 7, 9]), np.array([50, 70, 90], dtype=np.uint64))
+    ids.add(np.array([3, 1]))  # not in order: sorted
+    assert ids.any_of(np.array([8, 9])) and not ids.any_of(np.array([2, 4, 6, 10]))
+    assert ids.get(7) == (True, 70) and ids.get(1) == (True, None) and ids.get(4)[0] is False
