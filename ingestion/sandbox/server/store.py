@@ -27,6 +27,12 @@ class Store:
         self.records = [rec for _, rec in items]
         self.ids = [int(key) for key, _ in items]
         self.property_names = sorted({p for r in self.records for p in r.properties})
+        # The archived listing pages only these (a night lists it whole: scanning every
+        # record for the few archived ones cost as much as the history is long).
+        self._archived = [
+            i for i, r in enumerate(self.records) if r.archived and r.merged_into is None
+        ]
+        self._archived_ids = [self.ids[i] for i in self._archived]
         self._searches: dict[bytes, list[Record]] = {}  # recent queries, oldest first
         self._indexes: dict[str, tuple[list[float], list[int], list[int]]] = {}
         for name in INDEXED_PROPERTIES:  # built up front, as a CRM's search index is
@@ -92,6 +98,11 @@ class Store:
 
     def page_from(self, after: int, archived: bool, limit: int) -> tuple[list[Record], str | None]:
         """Up to limit records from the cursor on, and the cursor of the next page if any."""
+        if archived:
+            start = bisect.bisect_left(self._archived_ids, after)
+            chosen = self._archived[start : start + limit + 1]
+            nxt = str(self.ids[chosen[limit]]) if len(chosen) > limit else None
+            return [self.records[i] for i in chosen[:limit]], nxt
         start = bisect.bisect_left(self.ids, after)
         out: list[Record] = []
         for i in range(start, len(self.records)):
