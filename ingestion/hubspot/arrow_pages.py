@@ -299,7 +299,8 @@ def child_rows(child: ChildTable, nested: pa.ListArray, root: pa.Table) -> pa.Ta
     columns["_dlt_list_idx"] = pa.array(np.concatenate([list_idx, np.zeros(len(empty), np.int64)]))
     columns["_dlt_id"] = row_ids(len(parent_rows))
     columns[DELETED] = pa.array(np.arange(len(parent_rows)) >= len(rows))
-    return typed_table(columns, not_null=DLT_COLUMNS)
+    # The parent's id is the merge key, which dlt declares not null (every row has one).
+    return typed_table(columns, not_null={*DLT_COLUMNS, child.parent_key})
 
 
 def unnest_child_tables(pipeline: dlt.Pipeline, names: set[str]) -> None:

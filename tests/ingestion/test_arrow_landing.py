@@ -152,3 +152,12 @@ def test_a_first_load_appends_each_record_once_and_later_loads_merge(tmp_path):
     assert [h for h in history if h[0] != "2"] == [("3", "c")]
     assert deals == [("1",), ("2",), ("3",)]
     assert not list((tmp_path / "pipelines").rglob("*.parquet"))  # loaded files deleted
+
+
+def test_loading_records_again_warns_of_nothing(land, caplog):
+    """The child tables' merge key is declared as dlt declares it (not null): a nightly
+    merge logs no warning about Arrow and dlt hints that differ."""
+    caplog.set_level("INFO", logger="dlt")
+    land([_deal("1", ["a"], ["10"])]).close()
+    land([_deal("1", ["a", "b"], ["11"]), _deal("2", [], [])]).close()
+    assert not [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
