@@ -222,8 +222,8 @@ class RecordGuard:
     whose id was already served in this extraction with different content gets
     `<id>#conflict-<hash>` and `_duplicate_of` (the first copy is the one kept).
     One guard per resource and extraction. Records landed from parsed answers
-    (json_answers.py) are registered with their Arrow digest (`seen_parsed`): a copy
-    served again is compared with it in the same form.
+    (json_answers.py) are registered with their Arrow digest (`register`): a copy served
+    again is compared with it in the same form.
     """
 
     def __init__(self, shape: Shape | None = None, digests: Digests | None = None) -> None:
@@ -513,6 +513,11 @@ def _incremental_pages(
     return pages
 
 
+# Answers that did not fit the shape, tried one by one, before a lander stops parsing by
+# Arrow when more answers miss the shape than fit it.
+MISFITS_TRIED = 20
+
+
 class PageLander:
     """Pages of records of one object type as the Arrow tables dlt loads.
 
@@ -555,6 +560,7 @@ class PageLander:
         self.kept: list[dict[str, Any]] = []  # guarded records, not built yet
         self.answers: list[bytes] = []  # answers' bodies, not parsed yet
         self.answer_bytes = 0
+        self.parsed = self.unparsed = 0  # answers landed through Arrow, and not
         self.batch: dict[ChildTable | None, list[pa.Table]] = {}
         self.batched = 0
 
@@ -610,10 +616,18 @@ class PageLander:
         self.batched += len(kept)
 
     def build_answers(self) -> None:
-        """The pending answers, parsed by Arrow."""
+        """The pending answers, parsed by Arrow (while most answers fit the shape: when
+        they do not, halving every batch would parse each answer several times)."""
         bodies, self.answers, self.answer_bytes = self.answers, [], 0
-        if bodies:
+        if not bodies:
+            return
+        if self.unparsed > max(MISFITS_TRIED, self.parsed):
+            for body in bodies:
+                self.add(Answer(body).records())
+        else:
             self._land_answers(bodies)
+        if len(self.kept) >= self.BUILD_RECORDS:
+            self.build()
 
     def _land_answers(self, bodies: list[bytes]) -> None:
         """Answers parsed by Arrow when they fit the shape and no id needs the guard; else
@@ -632,7 +646,9 @@ class PageLander:
                 self._land_answers(bodies[half:])
             else:
                 self.add(Answer(bodies[0]).records())
+                self.unparsed += 1
             return
+        self.parsed += len(bodies)
         self.guard.register(keys, records)
         load_id = dlt.current.load_package_state()["load_id"]
         tables = answer_tables(

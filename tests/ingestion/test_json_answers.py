@@ -225,3 +225,24 @@ def test_ids_are_kept_as_numbers_only_when_written_as_hubspot_writes_them():
     ids.add(np.array([3, 1]))  # not in order: sorted
     assert ids.any_of(np.array([8, 9])) and not ids.any_of(np.array([2, 4, 6, 10]))
     assert ids.get(7) == (True, 70) and ids.get(1) == (True, None) and ids.get(4)[0] is False
+
+
+def test_a_listing_that_never_fits_stops_being_parsed_by_arrow(land, monkeypatch):
+    """Every answer carries a property nobody asked for (a column on the Python path): after
+    MISFITS_TRIED such answers the lander stops parsing them by Arrow first."""
+    from ingestion.hubspot import source
+
+    pipeline, run = land
+    calls = []
+    monkeypatch.setattr(source.PageLander, "BUILD_BYTES", 1)  # each answer its own batch
+    monkeypatch.setattr(source, "parse", lambda *a: calls.append(1) or parse(*a))
+    answers = []
+    for i in range(1, 31):
+        deal = _deal(str(i))
+        deal["properties"]["score"] = str(i)
+        answers.append(_answer(deal))
+    con = run(*answers)
+    rows = con.execute("select id, properties__score from raw_hubspot.deals").fetchall()
+    con.close()
+    assert sorted(rows, key=lambda r: int(r[0])) == [(str(i), str(i)) for i in range(1, 31)]
+    assert len(calls) == source.MISFITS_TRIED + 1
