@@ -127,10 +127,15 @@ def page_tables(
     out: list[tuple[ChildTable | None, pa.Table]] = [(None, root)]
     for child in children:
         table = _child_table(child, records, root)
-        if not tombstones:
-            table = table.filter(pc.invert(table.column(DELETED))).drop_columns([DELETED])
-        out.append((child, table))
+        out.append((child, table if tombstones else rows_only(table)))
     return out
+
+
+def rows_only(table: pa.Table) -> pa.Table:
+    """A first load's child table: its rows without tombstones (nothing to remove yet).
+    `_dlt_deleted` stays, all false as in a merged table: the table's first merge then does
+    not add the column (DuckDB rewrote every row for it, a cost as large as the history)."""
+    return table.filter(pc.invert(table.column(DELETED)))
 
 
 def row_ids(n: int) -> pa.Array:

@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ingestion.hubspot.arrow_pages import (
-    DELETED,
     DLT_COLUMNS,
     ChildTable,
     child_rows,
@@ -37,6 +36,7 @@ from ingestion.hubspot.arrow_pages import (
     column_name,
     put_timestamps,
     row_ids,
+    rows_only,
     typed_table,
 )
 
@@ -272,9 +272,7 @@ def answer_tables(
                 pa.array(np.zeros(n + 1, np.int32)), pa.array([], wire), type=pa.list_(wire)
             )
         table = child_rows(child, nested, root)
-        if not tombstones:
-            table = table.filter(pc.invert(table.column(DELETED))).drop_columns([DELETED])
-        out.append((child, table))
+        out.append((child, table if tombstones else rows_only(table)))
     return out
 
 

@@ -161,3 +161,34 @@ def test_loading_records_again_warns_of_nothing(land, caplog):
     land([_deal("1", ["a"], ["10"])]).close()
     land([_deal("1", ["a", "b"], ["11"]), _deal("2", [], [])]).close()
     assert not [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_the_first_merge_after_a_first_load_alters_no_table(tmp_path, monkeypatch):
+    """A first load's child tables already have the column merges use (`_dlt_deleted`):
+    the first nightly merge runs no ALTER TABLE (adding a column rewrote every row, a cost
+    that grew with the history)."""
+    from dlt.destinations.sql_client import SqlClientBase
+
+    pipeline = hubspot_pipeline(str(tmp_path / "raw.duckdb"), str(tmp_path / "pipelines"))
+    first = [_deal("1", ["a", "b"], ["10"]), _deal("2", ["a"], ["20"])]
+    pipeline.run(
+        object_resource("deals", lambda: iter([first]), first_load=ServedIds()),
+        loader_file_format="parquet",
+    )
+    executed: list[str] = []
+    many = SqlClientBase.execute_many
+
+    def recorded(self, statements, *args, **kwargs):
+        executed.extend(statements)
+        return many(self, statements, *args, **kwargs)
+
+    monkeypatch.setattr(SqlClientBase, "execute_many", recorded)
+    pipeline.run(
+        object_resource("deals", lambda: iter([[_deal("1", ["c"], [])]])),
+        loader_file_format="parquet",
+    )
+    alters = [s.split("\n")[0] for s in executed if s.lstrip().upper().startswith("ALTER")]
+    con = duckdb.connect(str(tmp_path / "raw.duckdb"), read_only=True)
+    history = _rows(con, "select deal_id, value from raw_hubspot.deals__property_history")
+    assert executed and alters == []
+    assert history == [("1", "c"), ("2", "a")]
