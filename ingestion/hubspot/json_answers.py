@@ -1,6 +1,6 @@
 """HubSpot's listing answers parsed straight into Arrow, with no Python object per record.
 
-A first load (or a backfill) reads every record of a portal: parsing the answers with
+A first load reads every record of a portal: parsing the answers with
 orjson, guarding and enriching each record as a dict and converting the dicts to Arrow
 cost three times the rest of the landing. Here pyarrow's JSON reader parses a batch of
 answers' bodies against the shape the connector asked for (the requested properties as
@@ -163,7 +163,7 @@ def first_ids(results: pa.ListArray) -> pa.Array:
     """Each record's lowest associated id (ids are numeric text: shorter is lower), as
     source.first_associated_id picks it; null when it has none."""
     n = len(results)
-    ids = pc.list_flatten(results).field("id") if len(results) else pa.array([], TEXT)
+    ids = pc.list_flatten(results).field("id")
     parents = pc.list_parent_indices(results)
     keep = pc.is_valid(ids)
     ids, parents = ids.filter(keep), parents.filter(keep)
