@@ -138,24 +138,16 @@ def _is_paging_cap(resp) -> bool:
     )
 
 
-def list_pages(
-    client: RESTClient, path: str, params: dict[str, Any], raw: bool = False
-) -> Iterator[list[dict] | Answer]:
-    """A listing's records, page by page, through HubSpot's `paging.next.after` cursor;
-    `raw`: each answer's body, not parsed (json_answers.py parses a batch of them)."""
+def list_pages(client: RESTClient, path: str, params: dict[str, Any]) -> Iterator[Answer]:
+    """A listing's answers, page by page, through HubSpot's `paging.next.after` cursor: their
+    bodies, not parsed (json_answers.py parses a batch of them)."""
     after = None
     while True:
         resp = client.get(path, params=params | ({"after": after} if after else {}))
         resp.raise_for_status()
         with CPU_BOUND:
-            if raw:
-                page: list[dict] | Answer = Answer(resp.content)
-                after = next_after(resp.content)
-            else:
-                body = orjson.loads(resp.content)
-                page = body.get("results") or []
-                after = ((body.get("paging") or {}).get("next") or {}).get("after")
-        yield page
+            after = next_after(resp.content)
+        yield Answer(resp.content)
         if not after:
             return
 

@@ -498,7 +498,7 @@ def _incremental_pages(
                 params["propertiesWithHistory"] = ",".join(history)
             if associations:
                 params["associations"] = ",".join(associations)
-            yield from list_pages(client, f"crm/v3/objects/{name}", params, raw=True)
+            yield from list_pages(client, f"crm/v3/objects/{name}", params)
         else:
             since = to_datetime(cursor)
             if window is not None:
@@ -696,7 +696,7 @@ def _archived_pages(name: str, client: RESTClient) -> Callable[[], Iterator[Answ
     """The object's archived records, listed whole every night. Loading them also
     removes their child rows (history, associations), as loading any record again does."""
     params = {"archived": "true", "properties": ",".join(OBJECT_PROPERTIES[name]), "limit": 100}
-    return lambda: list_pages(client, f"crm/v3/objects/{name}", params, raw=True)
+    return lambda: list_pages(client, f"crm/v3/objects/{name}", params)
 
 
 def hubspot_source(
