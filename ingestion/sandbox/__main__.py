@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             home_currency=args.home_currency,
             days_later=days_later,
             history_months=args.history_months,
+            keep_log=False,  # the ground truth is computed elsewhere: serving needs no log
         )
         if kinds:
             inject(org, kinds, bad_seed)

@@ -33,7 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ingestion.sandbox.generator import Organisation, Record
+from ingestion.sandbox.generator import Organisation
+from ingestion.sandbox.tables import Record
 
 QUARANTINE_REASONS = (
     "missing_id",

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import random
 
-from ingestion.sandbox.generator import ACTIVITY_TYPES, Organisation, Record, ascii_slug, iso
+from ingestion.sandbox.generator import ACTIVITY_TYPES, Organisation, ascii_slug, iso
+from ingestion.sandbox.tables import Record
 
 CUSTOM_DEAL_PROPERTIES = {
     "sales_region": ["Abşeron", "Gəncə-Daşkəsən", "Lənkəran-Astara", "Şəki-Zaqatala"],
@@ -99,15 +100,12 @@ def merge_records(
     Returns (merged-away id, surviving id) pairs per object type.
     """
     rng = random.Random(f"{seed}:merge")
-    known = {
-        "deals": {e.data["deal_id"] for e in org.events if e.kind == "deal_created"},
-        "contacts": {e.data["contact_id"] for e in org.events if e.kind == "lifecycle"},
-    }
+    known = {"deals": org.entities["deals"], "contacts": org.entities["contacts"]}
     merged: dict[str, list[tuple[str, str]]] = {}
     for object_type in object_types:
         records = org.objects[object_type]
         groups: dict[tuple, list[str]] = {}
-        for record_id in sorted(known[object_type], key=int):
+        for record_id in known[object_type]:  # in id order
             record = records.get(record_id)
             if record is None or record.archived or record.merged_into is not None:
                 continue

@@ -15,12 +15,14 @@ import math
 import random
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from faker import Faker
+
+from ingestion.sandbox.tables import Entity, EntityTable, RecordTable
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def unknown_preset_message(name: str) -> str:
 
 def iso(ts: datetime) -> str:
     """HubSpot's timestamp format: UTC with milliseconds and a Z."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    if ts.tzinfo is not UTC:
+        ts = ts.astimezone(UTC)
+    return ts.isoformat(timespec="milliseconds")[:23] + "Z"  # without "+00:00"
 
 
 def money(value: Decimal | float) -> Decimal:
@@ -104,34 +108,6 @@ class Rep:
 
 
 @dataclass
-class Record:
-    """One CRM object as the API serves it; property values are strings, as in HubSpot."""
-
-    id: str
-    properties: dict[str, str | None]
-    created_at: datetime
-    updated_at: datetime
-    history: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
-    associations: dict[str, list[str]] = field(default_factory=dict)
-    archived: bool = False
-    # Set on a record merged into another: it leaves every listing and search, as in HubSpot.
-    merged_into: str | None = None
-
-
-@dataclass
-class Entity:
-    """One record of the organisation in its own words (fields and, for a deal, the history
-    of its changing values); hubspot_records.py renders it as HubSpot serves it."""
-
-    id: str
-    fields: dict
-    created_at: datetime
-    updated_at: datetime
-    history: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
-    associations: dict[str, list[str]] = field(default_factory=dict)
-
-
-@dataclass
 class Event:
     ts: datetime
     kind: str
@@ -150,12 +126,15 @@ class Organisation:
         home_currency: str = HOME_CURRENCY,
         days_later: float = 0,
         history_months: int | None = None,
+        keep_log: bool = True,
     ):
         """`now` anchors the generated history (it starts `history_months`, by default the
         preset's months, before); `days_later` moves the clock past it: the same
         organisation, days later, with what happened in between (new deals, stage moves,
         closes, edits, activities). A longer history is the same size of organisation
-        (reps, teams, deals and activities per month) over more months."""
+        (reps, teams, deals and activities per month) over more months. The event log is
+        what the ground truth (truth.py) is computed from; a sandbox serving the records
+        alone does without it (`keep_log=False`: about a third less memory)."""
         if preset not in PRESETS:
             raise ValueError(unknown_preset_message(preset))
         if not 0 <= days_later <= HORIZON_DAYS:
@@ -180,18 +159,19 @@ class Organisation:
         self.rng = random.Random(seed)
         self.faker = Faker("az_AZ")
         self.faker.seed_instance(seed)
+        self.keep_log = keep_log
         self.events: list[Event] = []
         # Properties an account defined itself, per object type (not hubspotDefined).
         self.custom_properties: dict[str, set[str]] = {}
         self.reps: list[Rep] = []
         self.teams: dict[str, str] = {}
         # The organisation's records, by kind, in its own words.
-        self.entities: dict[str, dict[str, Entity]] = {
-            kind: {}
+        self.entities: dict[str, EntityTable] = {
+            kind: EntityTable()
             for kind in ("companies", "contacts", "deals", *ACTIVITY_TYPES, "quotas", "feedback")
         }
         # The same records as HubSpot serves them (hubspot_records.render, after the build).
-        self.objects: dict[str, dict[str, Record]] = {}
+        self.objects: dict[str, RecordTable] = {}
         self._next_id = 1000
         local_now = self.anchor.astimezone(self.tz)
         first = date(local_now.year, local_now.month, 1)
@@ -214,7 +194,7 @@ class Organisation:
 
     def _log(self, ts: datetime, kind: str, **data) -> None:
         """Record an event as the CRM stores it: up to the clock, to the millisecond."""
-        if ts <= self.now:
+        if ts <= self.now and self.keep_log:
             self.events.append(
                 Event(ts.replace(microsecond=ts.microsecond // 1000 * 1000), kind, data)
             )
@@ -273,17 +253,21 @@ class Organisation:
                 created = self.start + timedelta(days=rng.uniform(0, 60))
                 cid = self._id()
                 name = fk.company()
-                self.entities["companies"][cid] = Entity(
-                    id=cid,
-                    fields={
-                        "name": name,
-                        "domain": f"{ascii_slug(name)[:20] or 'firma'}{cid}.az",
-                        "city": fk.city(),
-                        "industry": rng.choice(["RETAIL", "CONSTRUCTION", "BANKING", "LOGISTICS"]),
-                        "owner": rep.owner_id,
-                    },
-                    created_at=created,
-                    updated_at=created,
+                self.entities["companies"].add(
+                    Entity(
+                        id=cid,
+                        fields={
+                            "name": name,
+                            "domain": f"{ascii_slug(name)[:20] or 'firma'}{cid}.az",
+                            "city": fk.city(),
+                            "industry": rng.choice(
+                                ["RETAIL", "CONSTRUCTION", "BANKING", "LOGISTICS"]
+                            ),
+                            "owner": rep.owner_id,
+                        },
+                        created_at=created,
+                        updated_at=created,
+                    )
                 )
                 self.rep_companies[rep.owner_id].append(cid)
                 for _ in range(rng.randint(1, 3)):
@@ -321,19 +305,21 @@ class Organisation:
             return
         for stage, at in reached:
             self._log(at, "lifecycle", contact_id=kid, stage=stage, owner_id=rep.owner_id)
-        self.entities["contacts"][kid] = Entity(
-            id=kid,
-            fields={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{ascii_slug(first)}.{ascii_slug(last)}{kid}@mail.example.az",
-                "company": company_id,
-                "owner": rep.owner_id,
-                "stages_reached": reached,
-            },
-            created_at=created,
-            updated_at=reached[-1][1],
-            associations={"companies": [company_id]},
+        self.entities["contacts"].add(
+            Entity(
+                id=kid,
+                fields={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{ascii_slug(first)}.{ascii_slug(last)}{kid}@mail.example.az",
+                    "company": company_id,
+                    "owner": rep.owner_id,
+                    "stages_reached": reached,
+                },
+                created_at=created,
+                updated_at=reached[-1][1],
+                associations={"companies": [company_id]},
+            )
         )
         self.company_contacts[company_id].append(kid)
 
@@ -377,30 +363,28 @@ class Organisation:
                 created = max(self.start - timedelta(days=20), start_utc - timedelta(days=10))
                 if created > self.now:
                     continue  # set up ten days before the period starts
-                self.entities["quotas"][gid] = Entity(
-                    id=gid,
-                    fields={
-                        "period_start": start,
-                        "quarterly": (end - start).days > 40,
-                        "amount": amount,
-                        "start": start_utc,
-                        "end": end_utc,
-                        "user_id": rep.user_id,
-                    },
-                    created_at=created,
-                    updated_at=created,
-                )
-                self.events.append(
-                    Event(
-                        created,
-                        "quota_set",
-                        {
-                            "owner_id": rep.owner_id,
+                self.entities["quotas"].add(
+                    Entity(
+                        id=gid,
+                        fields={
+                            "period_start": start,
+                            "quarterly": (end - start).days > 40,
+                            "amount": amount,
                             "start": start_utc,
                             "end": end_utc,
-                            "amount": amount,
+                            "user_id": rep.user_id,
                         },
+                        created_at=created,
+                        updated_at=created,
                     )
+                )
+                self._log(
+                    created,
+                    "quota_set",
+                    owner_id=rep.owner_id,
+                    start=start_utc,
+                    end=end_utc,
+                    amount=amount,
                 )
 
     def _same_team_rep(self, rep: Rep) -> Rep:
@@ -515,13 +499,18 @@ class Organisation:
         if created > self.now:
             return
         last_change = max(ts for v in history.values() for _, ts in v)
-        self.entities["deals"][did] = Entity(
-            id=did,
-            fields={"company": company, "current": {k: v[-1][0] for k, v in history.items()}},
-            created_at=created,
-            updated_at=last_change,
-            history=history,
-            associations={"companies": [company], "contacts": list(self.company_contacts[company])},
+        self.entities["deals"].add(
+            Entity(
+                id=did,
+                fields={"company": company, "current": {k: v[-1][0] for k, v in history.items()}},
+                created_at=created,
+                updated_at=last_change,
+                history=history,
+                associations={
+                    "companies": [company],
+                    "contacts": list(self.company_contacts[company]),
+                },
+            )
         )
 
     def _after_close(
@@ -573,12 +562,15 @@ class Organisation:
         fid = self._id()
         if ts > self.now:
             return
-        self.entities["feedback"][fid] = Entity(
-            id=fid,
-            fields={"survey": survey, "score": value},
-            created_at=ts,
-            updated_at=ts,
-            associations={"companies": [company_id]} | ({"deals": [deal_id]} if deal_id else {}),
+        self.entities["feedback"].add(
+            Entity(
+                id=fid,
+                fields={"survey": survey, "score": value},
+                created_at=ts,
+                updated_at=ts,
+                associations={"companies": [company_id]}
+                | ({"deals": [deal_id]} if deal_id else {}),
+            )
         )
         self._log(
             ts, "feedback", survey=survey, value=value, deal_id=deal_id, company_id=company_id
@@ -615,12 +607,14 @@ class Organisation:
             }
         if ts > self.now:
             return
-        self.entities[kind][aid] = Entity(
-            id=aid,
-            fields=fields,
-            created_at=ts,
-            updated_at=ts,
-            associations={"deals": [deal_id]} if deal_id else {},
+        self.entities[kind].add(
+            Entity(
+                id=aid,
+                fields=fields,
+                created_at=ts,
+                updated_at=ts,
+                associations={"deals": [deal_id]} if deal_id else {},
+            )
         )
         self._log(
             ts,

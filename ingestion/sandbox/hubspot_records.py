@@ -9,9 +9,11 @@ HubSpot-specific changes (drift.py, bad_records.py) act on.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
-from ingestion.sandbox.generator import STAGES, Entity, Organisation, Record, iso
+from ingestion.sandbox.generator import STAGES, Organisation, iso
+from ingestion.sandbox.tables import Entity, Record, RecordTable
 
 # The organisation's kinds of record -> HubSpot's object types.
 OBJECT_TYPES = {
@@ -45,13 +47,13 @@ CALL_DISPOSITIONS = {
 STAGE_META = {s[0]: s for s in STAGES}
 
 
-def render(org: Organisation) -> dict[str, dict[str, Record]]:
-    """Every record of the organisation, by HubSpot object type, in creation order."""
-    objects: dict[str, dict[str, Record]] = {t: {} for t in OBJECT_TYPES.values()}
-    for kind, entities in org.entities.items():
-        for entity in entities.values():
-            objects[OBJECT_TYPES[kind]][entity.id] = _record(org, kind, entity)
-    return objects
+def render(org: Organisation) -> dict[str, RecordTable]:
+    """Every record of the organisation, by HubSpot object type, in creation order; each
+    rendered when it is read (tables.py)."""
+    return {
+        OBJECT_TYPES[kind]: RecordTable(entities, functools.partial(_record, org, kind))
+        for kind, entities in org.entities.items()
+    }
 
 
 def _record(org: Organisation, kind: str, e: Entity) -> Record:
@@ -146,11 +148,12 @@ def _feedback(org: Organisation, e: Entity) -> dict[str, str | None]:
 
 def _activity(org: Organisation, e: Entity) -> dict[str, str | None]:
     f, ts = e.fields, e.created_at
+    at = iso(ts)
     props: dict[str, str | None] = {
-        "hs_timestamp": iso(ts),
+        "hs_timestamp": at,
         "hubspot_owner_id": f["owner"],
-        "hs_createdate": iso(ts),
-        "hs_lastmodifieddate": iso(ts),
+        "hs_createdate": at,
+        "hs_lastmodifieddate": at,
         "hs_object_id": e.id,
     }
     kind = f["kind"]
@@ -171,7 +174,7 @@ def _activity(org: Organisation, e: Entity) -> dict[str, str | None]:
     elif kind == "meetings":
         props |= {
             "hs_meeting_title": "Görüş",
-            "hs_meeting_start_time": iso(ts),
+            "hs_meeting_start_time": at,
             "hs_meeting_end_time": iso(ts + timedelta(minutes=45)),
             "hs_meeting_outcome": "COMPLETED",
         }

@@ -35,8 +35,9 @@ from ingestion.sandbox.bad_records import (
     missing_id_marker,
     resolve_kinds,
 )
-from ingestion.sandbox.generator import Organisation, Record
+from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.runner import RunningSandbox, sandbox_process
+from ingestion.sandbox.tables import Record
 from orchestration.lib.runs import first_failure, run_nightly_job
 
 from ..conftest import SEED

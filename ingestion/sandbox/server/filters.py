@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from ingestion.sandbox.generator import Record
+from ingestion.sandbox.tables import Record
 
 
-@functools.lru_cache(maxsize=1 << 21)  # every search re-reads the same property values
-def to_ms(value: str) -> float:
+def parse_ms(value: str) -> float:
     """A filter or property value as a comparable number (epoch ms for datetimes)."""
     try:
         return float(value)
     except ValueError:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000
+
+
+# Every search re-reads the same property values.
+to_ms = functools.lru_cache(maxsize=1 << 21)(parse_ms)
 
 
 def sort_key(rec: Record, name: str) -> tuple:

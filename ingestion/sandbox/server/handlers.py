@@ -230,9 +230,9 @@ class Sandbox:
 
     async def get_object(self, request: Request, object_type: str, store: Store) -> Response:
         records = self.org.objects[object_type]
-        rec = records.get(request.path_params["object_id"])
+        rec = records.peek(request.path_params["object_id"])
         while rec is not None and rec.merged_into is not None:
-            rec = records.get(rec.merged_into)  # a merged-away id answers with the survivor
+            rec = records.peek(rec.merged_into)  # a merged-away id answers with the survivor
         if rec is None:
             return hubspot_error(404, "Object not found", "OBJECT_NOT_FOUND")
         return json_response(
@@ -256,10 +256,11 @@ class Sandbox:
         started = iso(datetime.now(UTC))
         records = self.org.objects[object_type]
         archived = bool_param(request, "archived")
+        found = (records.peek(i) for i in inputs)
         results = [
-            serialize(object_type, records[i], properties, with_history)
-            for i in inputs
-            if i in records and records[i].archived == archived
+            serialize(object_type, rec, properties, with_history)
+            for rec in found
+            if rec is not None and rec.archived == archived
         ]
         return json_response(
             {
@@ -304,7 +305,7 @@ class Sandbox:
         kind = f"{SINGULAR[from_type]}_to_{SINGULAR.get(to_type, to_type)}"
         results = []
         for input_id in inputs:
-            rec = records.get(input_id)
+            rec = records.peek(input_id)
             ids = rec.associations.get(to_type) if rec else None
             if ids:
                 results.append(

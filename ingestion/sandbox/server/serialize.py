@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ingestion.sandbox.generator import Record, iso
+from ingestion.sandbox.generator import iso
+from ingestion.sandbox.tables import Record
 
 SINGULAR = {
     "companies": "company",
