@@ -16,7 +16,6 @@ import orjson
 from ingestion.sandbox.runner import RunningSandbox
 from orchestration.bench.children import run_child
 from orchestration.bench.common import BenchError
-from orchestration.bench.processes import mib
 from orchestration.bench.progress import Progress, say
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def measure(bench: Bench, sb: RunningSandbox) -> None:
         f"DuckDB read_json load (json {result['json_extension'].lower()})",
         f"{loaded / bench.read_json_seconds:,.0f} records/s ({loaded:,} in {bench.read_json_seconds:.1f} s)",
     )
-    bench.report.add("Peak RSS, read_json process", mib(rss))
+    bench.peak("read_json process", rss)
 
 
 def child_read_json(spec: dict) -> dict:

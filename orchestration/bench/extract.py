@@ -21,7 +21,6 @@ from ingestion.hubspot.json_answers import Answer, next_after
 from ingestion.sandbox.runner import RunningSandbox
 from orchestration.bench.children import run_child
 from orchestration.bench.common import TOKEN_ENV, UNLIMITED, BenchError
-from orchestration.bench.processes import mib
 from orchestration.bench.progress import Progress, say
 
 if TYPE_CHECKING:
@@ -89,7 +88,7 @@ def measure_landing(bench: Bench, sb: RunningSandbox) -> None:
         f"<= {MAX_LANDING_VS_READ_JSON:g}x",
         ratio <= MAX_LANDING_VS_READ_JSON,
     )
-    bench.report.add("Peak RSS, landing process", mib(rss))
+    bench.peak("landing process", rss)
 
 
 def child_landing(spec: dict) -> dict:

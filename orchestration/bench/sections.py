@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ingestion.sandbox.runner import sandbox_process
 from orchestration.bench import baseline, extract, history, nightly, paging, ratelimit
-from orchestration.bench.processes import ProcessWatcher, report_memory
+from orchestration.bench.processes import ProcessWatcher, mib, report_memory
 from orchestration.bench.progress import Progress, say
 from orchestration.bench.report import Report
 
@@ -45,6 +45,13 @@ class Bench:
         self.extract_seconds: float | None = None
         self.extract_rss: int | None = None
         self.baseline_counts: dict[str, int] | None = None
+        self.peaks: dict[str, int] = {}  # process -> peak RSS (KiB), reported at the end
+
+    def peak(self, process: str, kib: int) -> None:
+        """Report a process's peak memory; the largest of all is checked at the end."""
+        if kib > self.peaks.get(process, 0):
+            self.peaks[process] = kib
+        self.report.add(f"Peak RSS, {process}", mib(kib))
 
     def section(self, name: str, fn: Callable[..., None], *args) -> bool:
         if name in self.skip:
