@@ -34,6 +34,15 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 # CRM_ACCESS_TOKEN of the sandbox it keeps running, and a `# pid N` line.
 SANDBOX_ENV_FILE = DEFAULT_DATA_DIR / "sandbox.env"
 SECRET_SETTINGS = {"CRM_ACCESS_TOKEN", "ALERT_WEBHOOK_URL"}
+# DuckDB's memory per process (DuckDB's own default is 80 % of the machine's memory): a
+# query that needs more spills to disk beside the database instead.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def duckdb_config(memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> dict[str, str]:
+    """The configuration every DuckDB connection of the pipeline opens with."""
+    return {"memory_limit": memory_limit}
 
 
 class ConfigError(Exception):
@@ -105,6 +114,9 @@ class Settings(BaseSettings):
     retry_delay_seconds: float = Field(10, ge=0, le=3600, allow_inf_nan=False)
     # Where a failed nightly run is posted (orchestration/defs/alerts.py); may hold a secret.
     alert_webhook_url: SecretStr | None = None
+    # The most memory DuckDB takes in each process that opens the warehouse (dlt's load, dbt,
+    # the checks, the publish), e.g. 4GB or 512MB.
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @field_validator("reporting_timezone")
     @classmethod
@@ -145,6 +157,17 @@ class Settings(BaseSettings):
         if problem:
             raise ValueError(problem)
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        value = value.strip()
+        if not MEMORY_SIZE.fullmatch(value):
+            raise ValueError("not a memory size (a number and a unit, e.g. 4GB or 512MB)")
+        return value
+
+    def duckdb_config(self) -> dict[str, str]:
+        return duckdb_config(self.duckdb_memory_limit)
 
     @field_validator("home_currency")
     @classmethod

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import requests
 from dlt.destinations.exceptions import DatabaseException, DestinationConnectionError
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltResource, DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -58,6 +59,7 @@ from ingestion.hubspot.json_answers import (
     parse,
     unique_keys,
 )
+from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
 
 # HubSpot's default contact lifecycle stages, in funnel order.
 LIFECYCLE_STAGES = [
@@ -830,6 +832,7 @@ def hubspot_pipeline(
     pipelines_dir: str,
     pipeline_name: str = "hubspot",
     dataset_name: str = "raw_hubspot",
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
 ) -> dlt.Pipeline:
     """The dlt pipeline of one HubSpot connection (ingestion/connections.py): its state in
     pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name."""
@@ -843,7 +846,9 @@ def hubspot_pipeline(
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
-        destination=dlt.destinations.duckdb(warehouse_path),
+        destination=dlt.destinations.duckdb(
+            DuckDbCredentials(warehouse_path, global_config=duckdb_config(memory_limit))
+        ),
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,
     )

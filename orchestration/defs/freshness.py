@@ -86,7 +86,9 @@ CHECK_SPECS = [
 def freshness(context: dg.AssetCheckExecutionContext):
     settings = load_settings()
     warn, fail = settings.freshness_warn_after_hours, settings.freshness_max_age_hours
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = duckdb.connect(
+        str(settings.warehouse_path), read_only=True, config=settings.duckdb_config()
+    )
     try:
         now = _first_value(con, CRM_NOW_SQL)
         newest: dict[str, datetime | None] = {}  # the marts share one query

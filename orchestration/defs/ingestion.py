@@ -82,7 +82,7 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
         try:
             pipeline = hubspot_pipeline(
                 str(settings.warehouse_path), str(settings.dlt_pipelines_dir),
-                current.pipeline_name, current.raw_schema,
+                current.pipeline_name, current.raw_schema, settings.duckdb_memory_limit,
             )  # fmt: skip
         except ValueError:  # dlt reads its state file here; a JSON decode error is a ValueError
             raise corrupt_state(settings.dlt_pipelines_dir) from None

@@ -30,7 +30,10 @@ AUDITED = sorted(
 def serving_duckdb(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     published = publish_serving_file(
-        settings.warehouse_path, settings.serving_path, context.run.run_id
+        settings.warehouse_path,
+        settings.serving_path,
+        context.run.run_id,
+        settings.duckdb_memory_limit,
     )
     return dg.MaterializeResult(
         metadata={

@@ -39,7 +39,9 @@ def _gx_check(suite: Suite) -> dg.AssetChecksDefinition:
     )
     def _check() -> dg.AssetCheckResult:
         settings = load_settings()
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        con = duckdb.connect(
+            str(settings.warehouse_path), read_only=True, config=settings.duckdb_config()
+        )
         try:
             frame, ctx = read(
                 con, suite, {"freshness_max_age_hours": settings.freshness_max_age_hours}
@@ -77,7 +79,9 @@ def _gx_check(suite: Suite) -> dg.AssetChecksDefinition:
 )
 def quarantine_share_within_threshold() -> dg.AssetCheckResult:
     settings = load_settings()
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = duckdb.connect(
+        str(settings.warehouse_path), read_only=True, config=settings.duckdb_config()
+    )
     try:
         counts = con.execute(
             f"""

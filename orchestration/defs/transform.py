@@ -42,6 +42,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from None
     os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    os.environ["DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit  # read by profiles.yml
     # The run's days (a partition or a backfill range) reach the incremental models as
     # env vars, not --vars: changing vars would make dbt re-parse the whole project.
     days = run_window(context.run.tags)

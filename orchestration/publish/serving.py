@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
 from orchestration.lib.catalog import served_schemas
 from orchestration.lib.processes import process_alive
 
@@ -57,7 +58,12 @@ def remove_dead_writers_files(serving_path: Path) -> list[Path]:
     return removed
 
 
-def publish_serving_file(build_path: Path, serving_path: Path, run_id: str) -> Published:
+def publish_serving_file(
+    build_path: Path,
+    serving_path: Path,
+    run_id: str,
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+) -> Published:
     """Copy the served schemas (of the dbt models marked `served`) with their comments;
     swap the new file in atomically."""
     serving_path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +72,7 @@ def publish_serving_file(build_path: Path, serving_path: Path, run_id: str) -> P
     wal = tmp.with_name(f"{tmp.name}.wal")  # an old one would be replayed into the new file
     tmp.unlink(missing_ok=True)
     wal.unlink(missing_ok=True)
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config(memory_limit))
     # Rows are copied in parallel, in no particular order (BI sorts; a table's order means
     # nothing): the largest fact copies a third faster.
     con.execute("set preserve_insertion_order = false")

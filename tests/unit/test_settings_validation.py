@@ -43,6 +43,8 @@ MALFORMED = [
     ("WAREHOUSE_PATH", "{file}/warehouse.duckdb", "is not a folder"),
     ("WAREHOUSE_PATH", "{tmp}", "is a folder"),
     ("SERVING_PATH", "{missing}/serving.duckdb", "does not exist"),
+    ("DUCKDB_MEMORY_LIMIT", "lots", "not a memory size"),
+    ("DUCKDB_MEMORY_LIMIT", "4", "not a memory size"),
 ]
 
 
@@ -50,7 +52,9 @@ MALFORMED = [
 def clean_env(monkeypatch, tmp_path):
     """Only the settings a test sets; no `.env` from the project folder."""
     for key in list(os.environ):
-        if key.startswith(("CRM_", "WAREHOUSE_", "SERVING_", "RETRY_", "ALERT_", "HISTORY_")):
+        if key.startswith(
+            ("CRM_", "WAREHOUSE_", "SERVING_", "RETRY_", "ALERT_", "HISTORY_", "DUCKDB_")
+        ):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
