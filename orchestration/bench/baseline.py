@@ -14,6 +14,7 @@ import httpx
 import orjson
 
 from ingestion.sandbox.runner import RunningSandbox
+from ingestion.settings import duckdb_config
 from orchestration.bench.children import run_child
 from orchestration.bench.common import BenchError
 from orchestration.bench.progress import Progress, say
@@ -53,7 +54,11 @@ def child_read_json(spec: dict) -> dict:
     # No extension is installed or loaded: json is part of the duckdb wheel.
     con = duckdb.connect(
         spec["db"],
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            **duckdb_config(),  # the pipeline's default memory limit, as the landing has
+        },
     )
     mode = con.execute(
         "select install_mode from duckdb_extensions() where extension_name = 'json' and loaded"

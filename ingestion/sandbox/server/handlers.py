@@ -68,7 +68,7 @@ class Sandbox:
 
     def release(self) -> None:
         """Drop the organisation before the next one is generated, so that the two never
-        share the memory (a medium organisation needs ~4 GiB); CRM requests meanwhile
+        share the memory (the large organisation holds ~3 GiB); CRM requests meanwhile
         get 503 and are retried, as after any HubSpot outage."""
         self.org = None
         self.stores = {}
