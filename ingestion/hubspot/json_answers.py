@@ -18,6 +18,7 @@ before (RecordGuard decides). Keys the raw tables never keep (a history entry's
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -321,7 +322,7 @@ class NumericIds:
     def add(self, keys: np.ndarray, values: np.ndarray | None = None) -> None:
         if not len(keys):
             return
-        if np.all(keys[1:] > keys[:-1]):
+        if increasing(keys):
             self.chunks.append((keys, values))
         else:
             order = np.argsort(keys, kind="stable")
@@ -350,5 +351,14 @@ class NumericIds:
         return False, None
 
 
+def increasing(keys: np.ndarray) -> bool:
+    return bool(np.all(keys[1:] > keys[:-1]))
+
+
 def unique_keys(keys: np.ndarray) -> bool:
-    return bool(np.all(keys[1:] > keys[:-1])) or len(np.unique(keys)) == len(keys)
+    return increasing(keys) or len(np.unique(keys)) == len(keys)
+
+
+def any_in(ids: pa.Array, texts: Collection[str]) -> bool:
+    """Whether any of these ids is one of the texts (ids kept as text on the orjson path)."""
+    return bool(texts) and pc.any(pc.is_in(ids, pa.array(list(texts)))).as_py()

@@ -54,6 +54,7 @@ from ingestion.hubspot.json_answers import (
     NumericIds,
     Shape,
     answer_tables,
+    any_in,
     numeric_key,
     numeric_keys,
     parse,
@@ -262,7 +263,7 @@ class RecordGuard:
         """Whether none of these ids (numeric_keys) needs the guard: each new, and once."""
         if not unique_keys(keys) or self.parsed.any_of(keys):
             return False
-        return not (self.seen and pc.any(pc.is_in(ids, pa.array(list(self.seen)))).as_py())
+        return not any_in(ids, self.seen)
 
     def register(self, keys: np.ndarray, records: pa.StructArray) -> None:
         """Records landed from parsed answers, with their Arrow digests."""
@@ -311,9 +312,7 @@ class ServedIds:
         """Registers parsed records' ids (numeric_keys) if none was served before (True);
         else registers none."""
         with self.lock:
-            if self.parsed.any_of(keys) or (
-                self.ids and pc.any(pc.is_in(ids, pa.array(list(self.ids)))).as_py()
-            ):
+            if self.parsed.any_of(keys) or any_in(ids, self.ids):
                 return False
             self.parsed.add(keys)
             return True
