@@ -134,7 +134,8 @@ class Organisation:
         closes, edits, activities). A longer history is the same size of organisation
         (reps, teams, deals and activities per month) over more months. The event log is
         what the ground truth (truth.py) is computed from; a sandbox serving the records
-        alone does without it (`keep_log=False`: about a third less memory)."""
+        alone does without it (`keep_log=False`: the log takes more memory than the packed
+        records, tables.py)."""
         if preset not in PRESETS:
             raise ValueError(unknown_preset_message(preset))
         if not 0 <= days_later <= HORIZON_DAYS:
