@@ -124,7 +124,7 @@ def report_memory(bench: Bench) -> None:
     peaks = bench.watcher.peaks
     if bench.extract_rss:
         bench.peak("extract+load process (dlt)", bench.extract_rss)
-    if "nightly" not in bench.skip:
+    if {"nightly", "history"} - bench.skip:  # both run nightly jobs in this process
         bench.peak(
             "this process (nightly job in-process: Dagster, dlt, checks)",
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
