@@ -131,9 +131,11 @@ def report_memory(bench: Bench) -> None:
         )
     if "dbt" in peaks:
         bench.peak("dbt build (sampled)", peaks["dbt"])
+    moves_clock = "incremental" in bench.report.runs or "history" not in bench.skip
     for kind, kib in sorted(peaks.items()):
         if kind.startswith("sandbox ("):
-            moved = ", incl. its clock moves" if kind == f"sandbox ({bench.preset})" else ""
+            main = kind == f"sandbox ({bench.preset})"
+            moved = ", incl. its clock moves" if main and moves_clock else ""
             bench.peak(f"{kind[:-1]}{moved})", kib)
     if bench.peaks:
         name, kib = max(bench.peaks.items(), key=lambda item: item[1])
