@@ -15,12 +15,17 @@
     cast(nullif(trim({{ column }}), '') as {{ type_timestamptz() }})
 {%- endmacro %}
 
+{#- The ISO cast first: a run of 12-13 digits never casts, so the pattern is matched only
+    on the few values the cast refuses (matched on every value, it cost a quarter more on
+    every timestamp of the history). -#}
 {% macro duckdb__parse_timestamptz(column) -%}
-    case
-        when regexp_full_match(trim({{ column }}), '[0-9]{12,13}')
-            then to_timestamp(cast(trim({{ column }}) as bigint) / 1000.0)
-        else try_cast(nullif(trim({{ column }}), '') as timestamptz)
-    end
+    coalesce(
+        try_cast(nullif(trim({{ column }}), '') as timestamptz),
+        case
+            when regexp_full_match(trim({{ column }}), '[0-9]{12,13}')
+                then to_timestamp(cast(trim({{ column }}) as bigint) / 1000.0)
+        end
+    )
 {%- endmacro %}
 
 {#- Wall-clock time in the reporting time zone (var reporting_timezone). -#}

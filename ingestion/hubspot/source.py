@@ -826,6 +826,12 @@ def _extractions(base_url: str, crm_clock: datetime):
     return extractions()
 
 
+# dlt's load inserts each parquet file with INSERT ... SELECT: without keeping the files'
+# row order DuckDB inserts in parallel (a first load of the large preset: 29 s -> 22 s).
+# Raw rows have no order anyone reads (every model orders by its own columns).
+LOAD_CONFIG = {"preserve_insertion_order": False}
+
+
 def hubspot_pipeline(
     warehouse_path: str,
     pipelines_dir: str,
@@ -846,7 +852,7 @@ def hubspot_pipeline(
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(
-            DuckDbCredentials(warehouse_path, global_config=duckdb_config(memory_limit))
+            DuckDbCredentials(warehouse_path, global_config=LOAD_CONFIG | duckdb_config(memory_limit))
         ),
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,
