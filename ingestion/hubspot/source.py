@@ -852,7 +852,9 @@ def hubspot_pipeline(
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(
-            DuckDbCredentials(warehouse_path, global_config=LOAD_CONFIG | duckdb_config(memory_limit))
+            DuckDbCredentials(
+                warehouse_path, global_config=LOAD_CONFIG | duckdb_config(memory_limit)
+            )
         ),
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,
