@@ -7,18 +7,83 @@
 
 {% macro duckdb__row_json(alias) -%} cast(to_json({{ alias }}) as varchar) {%- endmacro %}
 
-{#- One quarantine model: the first failing check (in the order given) of each raw record.
-    checks: list of (reason, SQL condition on raw row `r`); object_type: the CRM object.
-    A record flagged by none of them is valid; deleted (archived) records and records merged
-    into another (int_merges_resolved) are not checked.
+{#- The checks of one CRM object type's quarantine, in the order they are tried: a list of
+    (reason, SQL condition on the raw row `r`) or (reason, condition, 'reference'). A
+    reference check reads other tables (the owners, the pipelines): it is evaluated on every
+    build, on the checked table's copy of the raw columns it names (`reference_columns`),
+    since what it refers to can change without the record changing. The others read the
+    record alone and are evaluated once per loaded version of it. -#}
+{% macro is_reference_check(check) -%}
+    {{ return(check | length > 2 and check[2] == 'reference') }}
+{%- endmacro %}
+
+{#- Every loaded version of a record checked once, in an incremental table (the model
+    int_<crm>__checked_<object type>): the record's keys, its merge and duplicate marks,
+    whether each record-only check failed, the raw columns the reference checks and the
+    duplicate comparison read, and the raw row as JSON when it was flagged as it was checked.
+    A build checks the raw rows of loads newer than the newest it checked (per connection),
+    all of them when the checks changed (checks_version: a digest of their SQL). Checking
+    every raw record every night was the most history-sized part of a next-day build. -#}
+{% macro checked_records(source_table, object_type, checks, kpi_columns=[], reference_columns=[]) -%}
+{{ config(
+    materialized='incremental',
+    unique_key=['crm_source', 'id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
+{#- the checks' SQL names relations with the warehouse's database (its file name): left out -#}
+{%- set definition = checks | map('join', '|') | join('\n') ~ '\n' ~ kpi_columns | join(',') ~ '\n' ~ reference_columns | join(',') %}
+{%- set version = local_md5(definition | replace(adapter.quote(this.database) ~ '.', '')) %}
+{%- set kept = [] %}
+{%- for column in kpi_columns + reference_columns if column not in kept %}{% do kept.append(column) %}{% endfor %}
+select
+    r.crm_source,
+    r.id,
+    coalesce(r._duplicate_of, r.id) as record_id,
+    r._duplicate_of as duplicate_of,
+    coalesce(r._missing_id, false) as is_missing_id,
+    coalesce(r.archived, false) as is_archived,
+    {%- for column in kept %}
+    r.{{ column }},
+    {%- endfor %}
+    {%- for check in checks if not is_reference_check(check) %}
+    coalesce({{ check[1] }}, false) as failed_{{ check[0] }},
+    {%- endfor %}
+    case
+        when coalesce(r._missing_id, false) or r._duplicate_of is not null
+            {%- for check in checks %}
+            or coalesce({{ check[1] }}, false)
+            {%- endfor %}
+            then {{ row_json('r') }}
+    end as raw_record,
+    r._dlt_load_id as load_id,
+    '{{ version }}' as checks_version
+from {{ crm_raw('hubspot', source_table) }} as r
+{%- if is_incremental() %}
+where r._dlt_load_id > coalesce(
+    (
+        select max(t.load_id) from {{ this }} as t
+        where t.crm_source = r.crm_source and t.checks_version = '{{ version }}'
+    ),
+    ''
+)
+{%- endif %}
+{%- endmacro %}
+
+{#- One quarantine model, from its checked table (checked_records): the first failing check
+    (in the order given) of each record as last loaded. A record flagged by none of them
+    is valid; deleted (archived) records and records merged into another
+    (int_merges_resolved) are not checked.
     Two copies of one id that differ (the connector keys the later copy `<id>#conflict-...`
     with _duplicate_of): the later copy is quarantined (duplicate_id_conflict) and the first
     kept, unless they disagree on one of kpi_columns (a KPI input, e.g. a deal's stage, owner
     or home amount): then picking one would be arbitrary, and every copy is quarantined
-    (duplicate_id_kpi_conflict). -#}
-{% macro quarantine_checks(source_table, object_type, checks, joins='', kpi_columns=[]) -%}
-with raw as (
-    select * from {{ crm_raw('hubspot', source_table) }}
+    (duplicate_id_kpi_conflict).
+    The raw row comes from the checked table, or, for a record flagged after it was checked
+    (its owner removed since, or a later copy disagreeing with it), from the raw table. -#}
+{% macro quarantine_checks(source_table, object_type, checks, kpi_columns=[], reference_columns=[]) -%}
+with checked as (
+    select * from {{ ref('int_hubspot__checked_' ~ source_table) }}
 ),
 
 {%- set disagree -%}
@@ -27,11 +92,11 @@ with raw as (
 
 kpi_conflicts as (
     {%- if kpi_columns %}
-    select distinct a.crm_source, a._duplicate_of as record_id
-    from raw as a
-    inner join raw as b
-        on b.crm_source = a.crm_source and b.id = a._duplicate_of and b._duplicate_of is null
-    where a._duplicate_of is not null and ({{ disagree }})
+    select distinct a.crm_source, a.duplicate_of as record_id
+    from checked as a
+    inner join checked as b
+        on b.crm_source = a.crm_source and b.id = a.duplicate_of and b.duplicate_of is null
+    where a.duplicate_of is not null and ({{ disagree }})
     {%- else %}
     select cast(null as varchar) as crm_source, cast(null as varchar) as record_id where false
     {%- endif %}
@@ -40,24 +105,23 @@ kpi_conflicts as (
 flagged as (
     select
         r.crm_source,
-        coalesce(r._duplicate_of, r.id) as record_id,
+        r.record_id,
         '{{ object_type }}' as object_type,
         case
-            when coalesce(r._missing_id, false) then 'missing_id'
+            when r.is_missing_id then 'missing_id'
             when k.record_id is not null then 'duplicate_id_kpi_conflict'
-            when r._duplicate_of is not null then 'duplicate_id_conflict'
-            {%- for reason, condition in checks %}
-            when {{ condition }} then '{{ reason }}'
+            when r.duplicate_of is not null then 'duplicate_id_conflict'
+            {%- for check in checks %}
+            when {{ check[1] if is_reference_check(check) else 'r.failed_' ~ check[0] }} then '{{ check[0] }}'
             {%- endfor %}
         end as reason,
         r.id as loaded_id,
-        {{ row_json('r') }} as raw_record,
-        r._dlt_load_id as load_id
-    from raw as r
+        r.raw_record,
+        r.load_id
+    from checked as r
     left join kpi_conflicts as k
-        on k.crm_source = r.crm_source and k.record_id = coalesce(r._duplicate_of, r.id)
-    {{ joins }}
-    where not coalesce(r.archived, false)  -- deleted in the CRM: left out, not quarantined
+        on k.crm_source = r.crm_source and k.record_id = r.record_id
+    where not r.is_archived  -- deleted in the CRM: left out, not quarantined
     {%- if object_type in ('companies', 'contacts', 'deals') %}
         and r.id not in (  -- merged into another record: gone from the CRM as well
             select m.merged_id from {{ ref('int_merges_resolved') }} as m
@@ -65,7 +129,29 @@ flagged as (
                 and m.object_type = '{{ {'companies': 'company', 'contacts': 'contact', 'deals': 'deal'}[object_type] }}'
         )
     {%- endif %}
+),
+
+quarantined as (
+    select * from flagged where reason is not null
+),
+
+flagged_since as (
+    select q.crm_source, q.loaded_id, {{ row_json('r') }} as raw_record
+    from quarantined as q
+    inner join {{ crm_raw('hubspot', source_table) }} as r
+        on r.crm_source = q.crm_source and r.id = q.loaded_id
+    where q.raw_record is null
 )
 
-select * from flagged where reason is not null
+select
+    q.crm_source,
+    q.record_id,
+    q.object_type,
+    q.reason,
+    q.loaded_id,
+    coalesce(q.raw_record, s.raw_record) as raw_record,
+    q.load_id
+from quarantined as q
+left join flagged_since as s
+    on s.crm_source = q.crm_source and s.loaded_id = q.loaded_id
 {%- endmacro %}

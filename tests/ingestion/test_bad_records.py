@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -514,3 +515,117 @@ def test_mass_corruption_still_quarantines_each_broken_deal(mass_run: Run):
     rows = _quarantined(mass_run, "deals")
     assert {r[0] for r in rows} == set(hit)
     assert {r[1] for r in rows} == {KINDS["mass_corruption"].reason}
+
+
+# ------------------------------------------- quarantine built from the new loads only
+NEWER_LOAD = "9999999999.0"  # a load id after every real one (they are epoch seconds)
+QUARANTINE_MODELS = (
+    "path:models/staging/hubspot/checks path:models/staging/hubspot/quarantine "
+    "path:models/quarantine"
+)
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> str:
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
+def test_quarantine_rechecks_only_new_loads_and_equals_a_rebuild(bad_run: Run, tmp_path):
+    """Each record is checked once per loaded version (int_hubspot__checked_*): a build
+    checks the loads newer than the newest it checked, and the reference checks (owners,
+    pipelines) on every build. After a record fixed, one broken, one deleted, an owner
+    removed and a change of the checks, the quarantine equals a rebuild from scratch."""
+    from ..pipeline.test_end_to_end import dbt_test
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(bad_run.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    owner = _one(  # an owner of meetings and of e-mails
+        con,
+        "select id from raw_hubspot.owners where id in (select properties__hubspot_owner_id "
+        "from raw_hubspot.meetings) and id in (select properties__hubspot_owner_id "
+        "from raw_hubspot.emails) order by 1 limit 1",
+    )
+    fixed = _one(
+        con,
+        "select q.loaded_id from quarantine.quarantine_emails as q join raw_hubspot.emails as r "
+        "on r.id = q.loaded_id where q.reason = 'unparseable_date' "
+        "and r.properties__hubspot_owner_id <> ? order by 1 limit 1",
+        [owner],
+    )
+    deleted = _one(con, "select loaded_id from quarantine.quarantine_calls order by 1 limit 1")
+    valid = (
+        "select id from raw_hubspot.{0} where properties__hubspot_owner_id = ? "
+        "and id not in (select loaded_id from quarantine.quarantine_{0}) order by 1 limit 1"
+    )
+    broken = _one(con, valid.format("emails"), [owner])
+    orphaned = _one(con, valid.format("meetings"), [owner])
+    stale = _one(con, "select id from raw_hubspot.tasks order by 1 limit 1")
+    con.execute(
+        "update raw_hubspot.emails set _dlt_load_id = ?, properties__hs_timestamp = "
+        "case when id = ? then '2026-01-05T10:00:00Z' else 'not a date' end where id in (?, ?)",
+        [NEWER_LOAD, fixed, fixed, broken],
+    )
+    con.execute(
+        "update raw_hubspot.calls set archived = true, _dlt_load_id = ? where id = ?",
+        [NEWER_LOAD, deleted],
+    )
+    con.execute("delete from raw_hubspot.owners where id = ?", [owner])
+    # changed checks: every record is checked again
+    con.execute("update staging.int_hubspot__checked_meetings set checks_version = 'older'")
+    # a raw row changed without a new load (it never is): not checked again
+    con.execute("update raw_hubspot.tasks set properties__hs_timestamp = 'x' where id = ?", [stale])
+    con.close()
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copyfile(warehouse, rebuilt)
+
+    for path, extra in ((warehouse, ()), (rebuilt, ("--full-refresh",))):
+        done = dbt_test(
+            path, tmp_path / "target", "--select", QUARANTINE_MODELS, *extra, command="run"
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    reasons = dict(
+        con.execute(
+            "select object_type || ':' || loaded_id, reason from quarantine.quarantined_records"
+        ).fetchall()
+    )
+    assert f"emails:{fixed}" not in reasons
+    assert reasons[f"emails:{broken}"] == "unparseable_date"
+    assert f"calls:{deleted}" not in reasons
+    assert reasons[f"meetings:{orphaned}"] == "owner_not_found"
+    raw = _one(
+        con, "select raw_record from quarantine.quarantine_meetings where loaded_id = ?", [orphaned]
+    )
+    # flagged after it was checked: its raw row read back from the raw table
+    assert json.loads(raw)["properties__hubspot_owner_id"] == owner
+    assert f"tasks:{stale}" not in reasons
+    versions = "select distinct checks_version from staging.int_hubspot__checked_{}"
+    assert con.execute(versions.format("meetings")).fetchall() == con.execute(
+        versions.format("calls")
+    ).fetchall()
+
+    con.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = 'warehouse' and (table_schema = 'quarantine' "
+        "or table_name like 'int_hubspot__checked_%') order by 1, 2"
+    ).fetchall()
+    assert len(tables) == 17  # 8 checked tables, 8 quarantine models, quarantined_records
+    for schema, table in tables:
+        # the rebuild checks the task changed without a new load too; nothing else differs
+        if schema == "quarantine":
+            columns, where = "*", f"where not (object_type = 'tasks' and loaded_id = '{stale}')"
+        else:  # the raw row is kept for a record flagged when checked, not when flagged since
+            columns = "* exclude (raw_record)"
+            where = f"where id <> '{stale}'" if table.endswith("_tasks") else ""
+        ours = f'select {columns} from "{schema}"."{table}" {where}'
+        theirs = f'select {columns} from rebuilt."{schema}"."{table}" {where}'
+        differ = con.execute(
+            f"select count(*) from (({ours} except all {theirs}) "
+            f"union all ({theirs} except all {ours}))"
+        ).fetchone()[0]
+        assert differ == 0, f"{schema}.{table}"
+    con.close()

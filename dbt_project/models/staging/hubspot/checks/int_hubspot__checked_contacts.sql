@@ -1,0 +1,2 @@
+-- The HubSpot contacts as loaded, each version checked once; quarantine_contacts reads it.
+{{ checked_records(**hubspot_quarantine('contacts')) }}
