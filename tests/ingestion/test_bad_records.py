@@ -603,9 +603,10 @@ def test_quarantine_rechecks_only_new_loads_and_equals_a_rebuild(bad_run: Run, t
     assert json.loads(raw)["properties__hubspot_owner_id"] == owner
     assert f"tasks:{stale}" not in reasons
     versions = "select distinct checks_version from staging.int_hubspot__checked_{}"
-    assert con.execute(versions.format("meetings")).fetchall() == con.execute(
-        versions.format("calls")
-    ).fetchall()
+    assert (
+        con.execute(versions.format("meetings")).fetchall()
+        == con.execute(versions.format("calls")).fetchall()
+    )
 
     con.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
     tables = con.execute(
