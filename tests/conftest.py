@@ -196,7 +196,12 @@ def auth(sandbox: RunningSandbox) -> dict[str, str]:
 # --- test tiers and the closing summary --------------------------------------------------
 
 PIPELINE_FIXTURES = {"nightly_runs", "crm_env"}
-PIPELINE_CALLS = ("run_nightly_job(", "sandbox_process(", "execute_in_process(")
+PIPELINE_CALLS = (
+    "run_nightly_job(",
+    "sandbox_process(",
+    "salesforce_process(",
+    "execute_in_process(",
+)
 
 
 # Tests are grouped by subject, one folder each; the folder is also a marker (`-m publish`).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -60,13 +61,31 @@ def sandbox_process(
     """
     token = token or "sandbox-" + os.urandom(8).hex()
     port = free_port()
-    env = {**os.environ, "SANDBOX_TOKEN": token}
-    cmd = [sys.executable, "-m", "ingestion.sandbox", "--preset", preset, "--seed", str(seed)]
+    cmd = ["-m", "ingestion.sandbox", "--preset", preset, "--seed", str(seed)]
+    base_url = f"http://127.0.0.1:{port}"
+    with serving(
+        [*cmd, *extra_args, "--port", str(port)], {"SANDBOX_TOKEN": token}, base_url, timeout
+    ):
+        yield RunningSandbox(base_url, token, preset, seed)
+
+
+@contextmanager
+def serving(
+    args: list[str],
+    env: dict[str, str],
+    base_url: str,
+    timeout: float = 120,
+    verify: bool | str = True,
+) -> Iterator[None]:
+    """`python <args>` in a child process (with env added to ours) until the block ends,
+    once its `/_sandbox/health` at base_url answers (verify: the CA file for https)."""
     log = tempfile.TemporaryFile(mode="w+")  # the server's own log, shown if it fails
     proc = subprocess.Popen(
-        [*cmd, *extra_args, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log
+        [sys.executable, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
-    base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -75,14 +94,18 @@ def sandbox_process(
                 tail = log.read().strip().splitlines()[-1:] or [""]
                 raise RuntimeError(f"CRM sandbox exited with code {proc.returncode}: {tail[0]}")
             try:
-                if httpx.get(f"{base_url}/_sandbox/health", timeout=1).status_code == 200:
+                trust = (
+                    ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+                )
+                health = httpx.get(f"{base_url}/_sandbox/health", timeout=1, verify=trust)
+                if health.status_code == 200:
                     break
-            except httpx.TransportError:
+            except (httpx.TransportError, OSError):  # not listening, or no certificate yet
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"CRM sandbox did not start within {timeout:.0f}s")
             time.sleep(0.2)
-        yield RunningSandbox(base_url, token, preset, seed)
+        yield
     finally:
         proc.terminate()
         try:

@@ -1,0 +1,69 @@
+"""Serve the Salesforce-compatible sandbox over HTTPS:
+`python -m ingestion.sandbox.salesforce --preset small --port 8766`.
+
+`--port 0` picks a free port (the URL printed tells which). The connected app's client id
+and secret (OAuth 2.0 client credentials: POST /services/oauth2/token) are read from
+SANDBOX_SF_CLIENT_ID and SANDBOX_SF_CLIENT_SECRET (defaults `sandbox-client-id` and
+`sandbox-client-secret`), never from argv. The certificate is made at start in
+`--cert-dir` (default: a temporary folder); clients trust it by taking its
+`sandbox-cert.pem` as their CA bundle (the path is printed). `--daily-limit N` sets the
+org's daily API request allocation (Sforce-Limit-Info; 403 REQUEST_LIMIT_EXCEEDED past it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from ingestion.sandbox.__main__ import port_message
+from ingestion.sandbox.generator import PRESETS, Organisation, unknown_preset_message
+from ingestion.sandbox.runner import listening_socket
+from ingestion.sandbox.salesforce.app import DAILY_API_REQUESTS, create_app
+from ingestion.sandbox.salesforce.tls import make_certificate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="small", help=f"one of {', '.join(PRESETS)}")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8766, help="0 picks a free port")
+    parser.add_argument("--cert-dir", type=Path, default=None)
+    parser.add_argument("--daily-limit", type=int, default=DAILY_API_REQUESTS)
+    args = parser.parse_args(argv)
+    if args.preset not in PRESETS:
+        print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
+        return 2
+    try:
+        sock = listening_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"error: {port_message(args.host, args.port, exc)}", file=sys.stderr)
+        return 2
+    cert_dir = args.cert_dir or Path(tempfile.mkdtemp(prefix="sf-sandbox-"))
+    cert, key = make_certificate(cert_dir, args.host)
+    app = create_app(
+        Organisation(args.preset, args.seed, keep_log=False),
+        os.environ.get("SANDBOX_SF_CLIENT_ID", "sandbox-client-id"),
+        os.environ.get("SANDBOX_SF_CLIENT_SECRET", "sandbox-client-secret"),
+        args.daily_limit,
+    )
+    port = sock.getsockname()[1]
+    print(
+        f"Salesforce sandbox ({args.preset}, seed {args.seed}) on https://{args.host}:{port}"
+        f" (certificate: {cert})",
+        flush=True,
+    )
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, ssl_certfile=str(cert), ssl_keyfile=str(key)
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

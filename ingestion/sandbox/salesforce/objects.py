@@ -1,0 +1,308 @@
+"""The Salesforce rendering of a generated organisation: its records as the objects of a
+Salesforce org (User, UserRole, OpportunityStage, Account, Opportunity, OpportunityHistory),
+with 18-character record ids and Salesforce's field types. Like hubspot_records.py for
+HubSpot, this module alone names Salesforce's objects and fields.
+
+A row is a dict field -> Python value (str, bool, int, Decimal, date, datetime or None);
+app.py writes them as Salesforce's JSON does (datetimes `2024-01-05T10:00:00.000+0000`,
+dates `2024-01-05`, numbers as numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from ingestion.sandbox.generator import STAGES, Organisation
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+INSTANCE = "5g"  # the pod characters of every id, as in 0065g00000AbCdEAAV
+
+# The Salesforce object -> its key prefix (the first three characters of its ids).
+KEY_PREFIXES = {
+    "User": "005",
+    "UserRole": "00E",
+    "OpportunityStage": "01J",
+    "Account": "001",
+    "Opportunity": "006",
+    "OpportunityHistory": "008",
+    "QueryLocator": "01g",  # a query's cursor (nextRecordsUrl), not an object
+}
+# The organisation's stages as Salesforce opportunity stages: (forecast category, is won).
+FORECAST = {
+    "appointmentscheduled": ("Pipeline", False),
+    "qualifiedtobuy": ("Pipeline", False),
+    "presentationscheduled": ("Best Case", False),
+    "decisionmakerboughtin": ("Best Case", False),
+    "contractsent": ("Commit", False),
+    "closedwon": ("Closed", True),
+    "closedlost": ("Omitted", False),
+}
+STAGE_LABELS = {sid: label for sid, label, _, _ in STAGES}
+PROBABILITY = {sid: Decimal(probability) * 100 for sid, _, probability, _ in STAGES}
+
+
+def record_id(object_name: str, number: int) -> str:
+    """An 18-character Salesforce id: key prefix, pod, the number in base 62, and the
+    case-safe suffix."""
+    digits = ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = BASE62[rest] + digits
+    return case_safe(KEY_PREFIXES[object_name] + INSTANCE + digits.rjust(10, "0"))
+
+
+def case_safe(short: str) -> str:
+    """The 18-character form of a 15-character id: per 5 characters, one more saying which
+    of them are upper-case letters (so that ids differing only in case stay distinct)."""
+    suffix = ""
+    for block in range(3):
+        chars = short[block * 5 : block * 5 + 5]
+        bits = sum(1 << i for i, c in enumerate(chars) if "A" <= c <= "Z")
+        suffix += SUFFIX[bits]
+    return short + suffix
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # Salesforce's field type: id, reference, string, picklist, boolean, ...
+    reference_to: str | None = None
+    nillable: bool = True
+
+
+# Every object's fields, in the order describe lists them (audit fields last).
+AUDIT = [
+    Field("CreatedDate", "datetime", nillable=False),
+    Field("LastModifiedDate", "datetime", nillable=False),
+    Field("SystemModstamp", "datetime", nillable=False),
+]
+FIELDS: dict[str, list[Field]] = {
+    "User": [
+        Field("Id", "id", nillable=False),
+        Field("Username", "string", nillable=False),
+        Field("FirstName", "string"),
+        Field("LastName", "string", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("Email", "email", nillable=False),
+        Field("UserRoleId", "reference", "UserRole"),
+        Field("ManagerId", "reference", "User"),
+        Field("IsActive", "boolean", nillable=False),
+        *AUDIT,
+    ],
+    "UserRole": [
+        Field("Id", "id", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("DeveloperName", "string", nillable=False),
+        Field("ParentRoleId", "reference", "UserRole"),
+        AUDIT[1],
+        AUDIT[2],
+    ],
+    "OpportunityStage": [
+        Field("Id", "id", nillable=False),
+        Field("ApiName", "string", nillable=False),
+        Field("MasterLabel", "string", nillable=False),
+        Field("DefaultProbability", "percent"),
+        Field("ForecastCategoryName", "picklist"),
+        Field("IsActive", "boolean", nillable=False),
+        Field("IsClosed", "boolean", nillable=False),
+        Field("IsWon", "boolean", nillable=False),
+        Field("SortOrder", "int"),
+        *AUDIT,
+    ],
+    "Account": [
+        Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("Industry", "picklist"),
+        Field("BillingCity", "string"),
+        Field("Website", "url"),
+        Field("OwnerId", "reference", "User", nillable=False),
+        *AUDIT,
+    ],
+    "Opportunity": [
+        Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
+        Field("AccountId", "reference", "Account"),
+        Field("Name", "string", nillable=False),
+        Field("StageName", "picklist", nillable=False),
+        Field("Amount", "currency"),
+        Field("CurrencyIsoCode", "picklist", nillable=False),
+        Field("Probability", "percent"),
+        Field("CloseDate", "date", nillable=False),
+        Field("IsClosed", "boolean", nillable=False),
+        Field("IsWon", "boolean", nillable=False),
+        Field("ForecastCategoryName", "picklist"),
+        Field("OwnerId", "reference", "User", nillable=False),
+        *AUDIT,
+    ],
+    "OpportunityHistory": [
+        Field("Id", "id", nillable=False),
+        Field("OpportunityId", "reference", "Opportunity", nillable=False),
+        Field("StageName", "picklist", nillable=False),
+        Field("Amount", "currency"),
+        Field("CurrencyIsoCode", "picklist", nillable=False),
+        Field("CloseDate", "date"),
+        Field("Probability", "percent"),
+        Field("ForecastCategory", "picklist"),
+        Field("IsDeleted", "boolean", nillable=False),
+        AUDIT[0],
+        AUDIT[2],
+    ],
+}
+LABELS = {"Opportunity": "Opportunities", "OpportunityHistory": "Opportunity History"}
+
+
+def render(org: Organisation) -> dict[str, list[dict]]:
+    """Every object's rows, in creation order."""
+    rows: dict[str, list[dict]] = {
+        "UserRole": list(_roles(org)),
+        "User": list(_users(org)),
+        "OpportunityStage": list(_stages(org)),
+        "Account": list(_accounts(org)),
+        "Opportunity": [],
+        "OpportunityHistory": [],
+    }
+    for opportunity, history in _opportunities(org):
+        rows["Opportunity"].append(opportunity)
+        rows["OpportunityHistory"] += history
+    return rows
+
+
+def _audit(created: datetime, modified: datetime | None = None) -> dict:
+    modified = modified or created
+    return {"CreatedDate": created, "LastModifiedDate": modified, "SystemModstamp": modified}
+
+
+def _roles(org: Organisation) -> Iterator[dict]:
+    for team_id, name in org.teams.items():
+        yield {
+            "Id": record_id("UserRole", int(team_id)),
+            "Name": name,
+            "DeveloperName": "Team_" + team_id,
+            "ParentRoleId": None,
+            "LastModifiedDate": org.start,
+            "SystemModstamp": org.start,
+        }
+
+
+def user_id(org: Organisation, owner_id: str) -> str:
+    return record_id("User", int(owner_id))
+
+
+def _users(org: Organisation) -> Iterator[dict]:
+    for rep in org.reps:
+        yield {
+            "Id": user_id(org, rep.owner_id),
+            "Username": rep.email,
+            "FirstName": rep.first_name,
+            "LastName": rep.last_name,
+            "Name": f"{rep.first_name} {rep.last_name}",
+            "Email": rep.email,
+            "UserRoleId": record_id("UserRole", int(rep.team_id)),
+            "ManagerId": None,
+            "IsActive": True,
+            **_audit(org.start),
+        }
+
+
+def _stages(org: Organisation) -> Iterator[dict]:
+    for order, (sid, label, _, closed) in enumerate(STAGES, start=1):
+        category, won = FORECAST[sid]
+        yield {
+            "Id": record_id("OpportunityStage", order),
+            "ApiName": label,
+            "MasterLabel": label,
+            "DefaultProbability": PROBABILITY[sid],
+            "ForecastCategoryName": category,
+            "IsActive": True,
+            "IsClosed": closed,
+            "IsWon": won,
+            "SortOrder": order,
+            **_audit(org.start),
+        }
+
+
+def _accounts(org: Organisation) -> Iterator[dict]:
+    for e in org.entities["companies"].values():
+        f = e.fields
+        yield {
+            "Id": record_id("Account", int(e.id)),
+            "IsDeleted": False,
+            "Name": f["name"],
+            "Industry": f["industry"],
+            "BillingCity": f["city"],
+            "Website": f["domain"],
+            "OwnerId": user_id(org, f["owner"]),
+            **_audit(e.created_at),
+        }
+
+
+def _local_date(org: Organisation, value: str) -> date:
+    return datetime.fromisoformat(value).astimezone(org.tz).date()
+
+
+def _opportunities(org: Organisation) -> Iterator[tuple[dict, list[dict]]]:
+    """Each deal as an Opportunity, with its OpportunityHistory: a row whenever its stage,
+    amount or close date changed (values as they were then)."""
+    companies = org.entities["companies"]
+    for e in org.entities["deals"].values():
+        current = e.fields["current"]
+        oid = record_id("Opportunity", int(e.id))
+        stage = current["stage"]
+        category, won = FORECAST[stage]
+        yield (
+            {
+                "Id": oid,
+                "IsDeleted": False,
+                "AccountId": record_id("Account", int(e.fields["company"])),
+                "Name": f"{companies[e.fields['company']].fields['name']} – {e.id}",
+                "StageName": STAGE_LABELS[stage],
+                "Amount": Decimal(current["amount"]),
+                "CurrencyIsoCode": current["currency"],
+                "Probability": PROBABILITY[stage],
+                "CloseDate": _local_date(org, current["expected_close"]),
+                "IsClosed": stage in ("closedwon", "closedlost"),
+                "IsWon": won,
+                "ForecastCategoryName": category,
+                "OwnerId": user_id(org, current["owner"]),
+                **_audit(e.created_at, e.updated_at),
+            },
+            _history(org, oid, e.history, current["currency"], int(e.id)),
+        )
+
+
+def _history(org: Organisation, oid: str, history: dict, currency: str, number: int) -> list[dict]:
+    tracked = ("stage", "amount", "expected_close")
+    changes = sorted({at for name in tracked for _, at in history.get(name, [])})
+    rows = []
+    for n, at in enumerate(changes):
+        value = {
+            name: [v for v, ts in history[name] if ts <= at][-1]
+            for name in tracked
+            if any(ts <= at for _, ts in history.get(name, []))
+        }
+        stage = value.get("stage")
+        if stage is None:
+            continue
+        rows.append(
+            {
+                "Id": record_id("OpportunityHistory", number * 1000 + n),
+                "OpportunityId": oid,
+                "StageName": STAGE_LABELS[stage],
+                "Amount": Decimal(value["amount"]) if "amount" in value else None,
+                "CurrencyIsoCode": currency,
+                "CloseDate": _local_date(org, value["expected_close"])
+                if "expected_close" in value
+                else None,
+                "Probability": PROBABILITY[stage],
+                "ForecastCategory": FORECAST[stage][0],
+                "IsDeleted": False,
+                "CreatedDate": at.astimezone(UTC),
+                "SystemModstamp": at.astimezone(UTC),
+            }
+        )
+    return rows

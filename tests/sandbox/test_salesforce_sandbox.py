@@ -1,0 +1,278 @@
+"""The Salesforce sandbox (ingestion/sandbox/salesforce/) against simple-salesforce, a
+Salesforce REST client used unchanged: its client-credentials login, SOQL queries with
+cursor paging, describe, limits and error handling; the records equal the generated
+organisation's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceExpiredSession,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+
+from ingestion.sandbox.generator import STAGES, Organisation
+from ingestion.sandbox.salesforce.objects import case_safe, record_id
+from ingestion.sandbox.salesforce.runner import RunningSalesforce, salesforce_process
+from ingestion.sandbox.salesforce.soql import SoqlError, parse
+
+from ..conftest import SEED
+
+MY_DOMAIN = "https://acme.my.salesforce.com"  # what simple-salesforce logs in to
+
+
+class ToSandbox(HTTPAdapter):
+    """The org's My Domain answered by the sandbox: simple-salesforce builds its login URL
+    from a domain name, so only the login is redirected; the token's instance_url points
+    every later call at the sandbox itself."""
+
+    def __init__(self, base_url: str):
+        super().__init__()
+        self.base_url = base_url
+
+    def send(self, request, **kwargs):
+        request.url = request.url.replace(MY_DOMAIN, self.base_url, 1)
+        return super().send(request, **kwargs)
+
+
+def _login(sb: RunningSalesforce, secret: str | None = None) -> Salesforce:
+    session = requests.Session()
+    session.mount(MY_DOMAIN, ToSandbox(sb.base_url))
+    return Salesforce(
+        consumer_key=sb.client_id,
+        consumer_secret=secret or sb.client_secret,
+        domain="acme.my",
+        session=session,
+    )
+
+
+@pytest.fixture(scope="module")
+def sandbox(monkeypatch_module) -> Iterator[RunningSalesforce]:
+    with salesforce_process("small", SEED) as sb:
+        # requests reads its CA bundle from the environment before the session's own
+        monkeypatch_module.setenv("REQUESTS_CA_BUNDLE", str(sb.ca_file))
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def sf(sandbox: RunningSalesforce) -> Salesforce:
+    return _login(sandbox)
+
+
+@pytest.fixture(scope="module")
+def org() -> Organisation:
+    return Organisation("small", SEED)
+
+
+LABELS = {sid: label for sid, label, _, _ in STAGES}
+
+
+def test_client_credentials_login_gives_the_instance(sf: Salesforce, sandbox: RunningSalesforce):
+    assert f"https://{sf.sf_instance}" == sandbox.base_url
+    assert sf.session_id.startswith("00D")
+
+
+def test_a_wrong_secret_is_refused_as_salesforce_does(sandbox: RunningSalesforce):
+    with pytest.raises(SalesforceAuthenticationFailed) as failed:
+        _login(sandbox, secret="not-the-secret")
+    assert failed.value.code == "invalid_client"
+    assert failed.value.auth_message == "invalid client credentials"
+
+
+def test_every_opportunity_equals_the_generated_deal(sf: Salesforce, org: Organisation):
+    fields = (
+        "Id, AccountId, Amount, CurrencyIsoCode, StageName, CloseDate, IsClosed, IsWon, OwnerId"
+    )
+    got = sf.query_all(f"SELECT {fields} FROM Opportunity")["records"]
+    deals = org.entities["deals"]
+    assert len(got) == len(deals) > 2000  # more than one batch: paged by nextRecordsUrl
+    by_id = {r["Id"]: r for r in got}
+    for deal_id, deal in deals.items():
+        row = by_id[record_id("Opportunity", int(deal_id))]
+        current = deal.fields["current"]
+        close = datetime.fromisoformat(current["expected_close"]).astimezone(org.tz).date()
+        assert row["AccountId"] == record_id("Account", int(deal.fields["company"]))
+        assert Decimal(str(row["Amount"])) == Decimal(current["amount"])
+        assert row["CurrencyIsoCode"] == current["currency"]
+        assert row["StageName"] == LABELS[current["stage"]]
+        assert row["CloseDate"] == close.isoformat()
+        assert row["IsClosed"] == (current["stage"] in ("closedwon", "closedlost"))
+        assert row["IsWon"] == (current["stage"] == "closedwon")
+        assert row["OwnerId"] == record_id("User", int(current["owner"]))
+    users = sf.query_all("SELECT Id, Email, UserRoleId FROM User")["records"]
+    assert {u["Email"] for u in users} == {r.email for r in org.reps}
+
+
+def test_smaller_batches_page_through_every_row(sf: Salesforce):
+    first = sf.query(
+        "SELECT Id FROM Opportunity ORDER BY Id", headers={"Sforce-Query-Options": "batchSize=200"}
+    )
+    ids = [r["Id"] for r in first["records"]]
+    assert len(ids) == 200 and not first["done"]
+    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
+    page = first
+    while not page["done"]:
+        page = sf.query_more(page["nextRecordsUrl"], identifier_is_url=True)
+        ids += [r["Id"] for r in page["records"]]
+    assert len(ids) == first["totalSize"] == len(set(ids))
+    assert ids == sorted(ids, key=str.lower)
+
+
+def test_where_on_the_modstamp_order_and_limit(sf: Salesforce, org: Organisation):
+    since = datetime(2025, 6, 1, tzinfo=UTC)
+    soql = (
+        "SELECT Id, SystemModstamp FROM Opportunity "
+        "WHERE SystemModstamp > 2025-06-01T00:00:00Z AND IsDeleted = false "
+        "ORDER BY SystemModstamp DESC, Id LIMIT 50"
+    )
+    rows = sf.query(soql)["records"]
+    newest = sorted(
+        (
+            (d.updated_at, record_id("Opportunity", int(i)))
+            for i, d in org.entities["deals"].items()
+        ),
+        key=lambda pair: (-pair[0].timestamp(), pair[1].lower()),
+    )
+    expected = [oid for at, oid in newest if at > since][:50]
+    assert [r["Id"] for r in rows] == expected
+    stamp = rows[0]["SystemModstamp"]
+    assert stamp.endswith("+0000") and len(stamp) == len("2025-06-01T00:00:00.000+0000")
+    count = sf.query("SELECT COUNT() FROM Opportunity WHERE StageName IN ('Closed Won')")
+    won = sum(d.fields["current"]["stage"] == "closedwon" for d in org.entities["deals"].values())
+    assert count["totalSize"] == won and count["records"] == []
+
+
+def test_stage_history_ends_with_the_deal_as_it_is(sf: Salesforce, org: Organisation):
+    deal_id, deal = next(
+        (i, d)
+        for i, d in org.entities["deals"].items()
+        if d.fields["current"]["stage"] == "closedwon"
+    )
+    oid = record_id("Opportunity", int(deal_id))
+    rows = sf.query_all(
+        f"SELECT StageName, Amount, CreatedDate FROM OpportunityHistory "
+        f"WHERE OpportunityId = '{oid}' ORDER BY CreatedDate"
+    )["records"]
+    assert [r["StageName"] for r in rows][-1] == "Closed Won"
+    assert rows[0]["StageName"] == LABELS[deal.history["stage"][0][0]]
+    assert Decimal(str(rows[-1]["Amount"])) == Decimal(deal.fields["current"]["amount"])
+
+
+def test_describe_lists_fields_with_their_types(sf: Salesforce):
+    fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+    assert fields["CloseDate"]["type"] == "date"
+    assert fields["OwnerId"]["referenceTo"] == ["User"]
+    assert fields["SystemModstamp"]["type"] == "datetime"
+    names = {o["name"] for o in sf.describe()["sobjects"]}
+    assert {"User", "UserRole", "OpportunityStage", "Opportunity", "OpportunityHistory"} <= names
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.restful("sobjects/Nope/describe")
+
+
+@pytest.mark.parametrize(
+    ("soql", "code", "says"),
+    [
+        (
+            "SELECT Id FROM Opportunity WHERE Name = 'a' OR Name = 'b'",
+            "MALFORMED_QUERY",
+            "unexpected token: 'OR'",
+        ),
+        ("SELECT Id FROM Nope", "INVALID_TYPE", "sObject type 'Nope' is not supported"),
+        (
+            "SELECT Nope FROM Opportunity",
+            "INVALID_FIELD",
+            "No such column 'Nope' on entity 'Opportunity'",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE SystemModstamp > '2025-01-01'",
+            "INVALID_FIELD",
+            "must be of type dateTime and should not be enclosed in quotes",
+        ),
+    ],
+)
+def test_a_query_it_cannot_answer_is_refused_with_salesforce_errors(
+    sf: Salesforce, soql: str, code: str, says: str
+):
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        sf.query(soql)
+    [error] = refused.value.content
+    assert error["errorCode"] == code
+    assert says in error["message"]
+    assert "ERROR at Row:1:Column:" in error["message"]
+
+
+def test_a_bad_token_and_a_bad_cursor(sandbox: RunningSalesforce, sf: Salesforce):
+    stranger = Salesforce(instance_url=sandbox.base_url, session_id="00D!not-a-token")
+    with pytest.raises(SalesforceExpiredSession) as expired:
+        stranger.query("SELECT Id FROM User")
+    assert expired.value.content == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
+    with pytest.raises(SalesforceMalformedRequest) as bad:
+        sf.query_more("01g5g0000099999AAA-2000")
+    assert bad.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_usage_is_reported_and_the_daily_allocation_enforced(monkeypatch):
+    with salesforce_process("small", SEED, extra_args=("--daily-limit", "3")) as sb:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sb.ca_file))
+        sf = _login(sb)
+        assert sf.limits()["DailyApiRequests"] == {"Max": 3, "Remaining": 2}
+        sf.query("SELECT Id FROM UserRole")
+        assert sf.api_usage["api-usage"].used == 2 and sf.api_usage["api-usage"].total == 3
+        sf.query("SELECT Id FROM UserRole")
+        with pytest.raises(SalesforceRefusedRequest) as refused:
+            sf.query("SELECT Id FROM UserRole")
+        assert refused.value.content == [
+            {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+        ]
+
+
+@pytest.mark.parametrize(
+    ("short", "suffix"),
+    [  # pairs as published with Salesforce id converters' tests
+        ("000000000000000", "AAA"),
+        ("00A000000000000", "EAA"),
+        ("00000000000000A", "AAQ"),
+        ("0000A0000A0000A", "QQQ"),
+        ("000A0000A0000A0", "III"),
+    ],
+)
+def test_record_ids_carry_salesforce_s_case_safe_suffix(short: str, suffix: str):
+    assert case_safe(short) == short + suffix
+
+
+def test_record_ids_are_distinct_and_prefixed():
+    ids = {record_id("Opportunity", n) for n in range(1, 5000)}
+    assert len(ids) == 4999 and all(i.startswith("0065g") and len(i) == 18 for i in ids)
+
+
+@pytest.mark.parametrize(
+    "soql",
+    [
+        "",
+        "SELECT FROM Opportunity",
+        "SELECT Id FROM Opportunity LIMIT x",
+        "SELECT Id FROM Opportunity GROUP BY Id",
+    ],
+)
+def test_the_parser_refuses_what_it_does_not_know(soql: str):
+    with pytest.raises(SoqlError) as refused:
+        parse(soql)
+    assert refused.value.code == "MALFORMED_QUERY"
