@@ -22,7 +22,7 @@ from simple_salesforce.exceptions import (
 )
 
 from ingestion.sandbox.generator import STAGES, Organisation
-from ingestion.sandbox.salesforce.objects import case_safe, record_id
+from ingestion.sandbox.salesforce.objects import case_safe, converted_at, record_id
 from ingestion.sandbox.salesforce.runner import RunningSalesforce, salesforce_process
 from ingestion.sandbox.salesforce.soql import SoqlError, parse
 
@@ -172,6 +172,41 @@ def test_stage_history_ends_with_the_deal_as_it_is(sf: Salesforce, org: Organisa
     assert [r["StageName"] for r in rows][-1] == "Closed Won"
     assert rows[0]["StageName"] == LABELS[deal.history["stage"][0][0]]
     assert Decimal(str(rows[-1]["Amount"])) == Decimal(deal.fields["current"]["amount"])
+
+
+def test_leads_activities_quotas_and_currencies_equal_the_organisation(
+    sf: Salesforce, org: Organisation
+):
+    contacts = org.entities["contacts"]
+    leads = sf.query_all("SELECT Id, IsConverted, ConvertedDate, OwnerId FROM Lead")["records"]
+    assert len(leads) == len(contacts)
+    converted = {
+        record_id("Lead", int(i)): at.astimezone(org.tz).date().isoformat()
+        for i, c in contacts.items()
+        if (at := converted_at(c.fields["stages_reached"])) is not None
+    }
+    assert {r["Id"]: r["ConvertedDate"] for r in leads if r["IsConverted"]} == converted
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == len(converted)
+
+    for subtype, kind in (("Call", "calls"), ("Email", "emails"), ("Task", "tasks")):
+        n = sf.query(f"SELECT COUNT() FROM Task WHERE TaskSubtype = '{subtype}'")["totalSize"]
+        assert n == len(org.entities[kind]), subtype
+    connected = sf.query(
+        "SELECT COUNT() FROM Task WHERE TaskSubtype = 'Call' AND CallDisposition = 'Connected'"
+    )["totalSize"]
+    assert connected == sum(
+        c.fields["outcome"] == "connected" for c in org.entities["calls"].values()
+    )
+    assert sf.query("SELECT COUNT() FROM Event")["totalSize"] == len(org.entities["meetings"])
+
+    quotas = sf.query_all("SELECT QuotaAmount, StartDate FROM ForecastingQuota")["records"]
+    assert sum(Decimal(str(q["QuotaAmount"])) for q in quotas) == sum(
+        q.fields["amount"] for q in org.entities["quotas"].values()
+    )
+    rates = sf.query_all("SELECT IsoCode, ConversionRate, IsCorporate FROM CurrencyType")
+    by_code = {r["IsoCode"]: r for r in rates["records"]}
+    assert by_code["AZN"]["IsCorporate"] and by_code["AZN"]["ConversionRate"] == 1
+    assert by_code["USD"]["ConversionRate"] == pytest.approx(1 / 1.70, abs=1e-6)
 
 
 def test_describe_lists_fields_with_their_types(sf: Salesforce):

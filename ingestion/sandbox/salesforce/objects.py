@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from ingestion.sandbox.generator import STAGES, Organisation
+from ingestion.sandbox.generator import EXCHANGE_RATES, STAGES, Organisation
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -29,6 +29,13 @@ KEY_PREFIXES = {
     "Account": "001",
     "Opportunity": "006",
     "OpportunityHistory": "008",
+    "Lead": "00Q",
+    "Contact": "003",
+    "Task": "00T",
+    "Event": "00U",
+    "ForecastingQuota": "0J9",
+    "CurrencyType": "02c",
+    "DatedConversionRate": "04w",
     "QueryLocator": "01g",  # a query's cursor (nextRecordsUrl), not an object
 }
 # The organisation's stages as Salesforce opportunity stages: (forecast category, is won).
@@ -41,6 +48,16 @@ FORECAST = {
     "closedwon": ("Closed", True),
     "closedlost": ("Omitted", False),
 }
+# A call's outcome -> Salesforce's CallDisposition text.
+CALL_DISPOSITIONS = {
+    "connected": "Connected",
+    "no_answer": "No Answer",
+    "left_voicemail": "Left Voicemail",
+    "busy": "Busy",
+}
+# The lifecycle stage from which a contact is a converted lead (METRICS.md's lead conversion).
+CONVERTED_AT = "opportunity"
+MEETING_MINUTES = 45
 STAGE_LABELS = {sid: label for sid, label, _, _ in STAGES}
 PROBABILITY = {sid: Decimal(probability) * 100 for sid, _, probability, _ in STAGES}
 
@@ -153,6 +170,92 @@ FIELDS: dict[str, list[Field]] = {
         AUDIT[2],
     ],
 }
+FIELDS |= {
+    "Lead": [
+        Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
+        Field("FirstName", "string"),
+        Field("LastName", "string", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("Email", "email"),
+        Field("Company", "string", nillable=False),
+        Field("Status", "picklist", nillable=False),
+        Field("LeadSource", "picklist"),
+        Field("OwnerId", "reference", "User", nillable=False),
+        Field("IsConverted", "boolean", nillable=False),
+        Field("ConvertedDate", "date"),
+        Field("ConvertedAccountId", "reference", "Account"),
+        Field("ConvertedContactId", "reference", "Contact"),
+        Field("ConvertedOpportunityId", "reference", "Opportunity"),
+        *AUDIT,
+    ],
+    "Contact": [
+        Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
+        Field("AccountId", "reference", "Account"),
+        Field("FirstName", "string"),
+        Field("LastName", "string", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("Email", "email"),
+        Field("OwnerId", "reference", "User", nillable=False),
+        *AUDIT,
+    ],
+    "Task": [
+        Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
+        Field("Subject", "string"),
+        Field("TaskSubtype", "picklist"),
+        Field("Status", "picklist", nillable=False),
+        Field("IsClosed", "boolean", nillable=False),
+        Field("Priority", "picklist", nillable=False),
+        Field("ActivityDate", "date"),
+        Field("CompletedDateTime", "datetime"),
+        Field("CallDisposition", "string"),
+        Field("CallDurationInSeconds", "int"),
+        Field("WhatId", "reference", "Opportunity"),
+        Field("OwnerId", "reference", "User", nillable=False),
+        *AUDIT,
+    ],
+    "Event": [
+        Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
+        Field("Subject", "string"),
+        Field("StartDateTime", "datetime"),
+        Field("EndDateTime", "datetime"),
+        Field("ActivityDateTime", "datetime"),
+        Field("ActivityDate", "date"),
+        Field("DurationInMinutes", "int"),
+        Field("WhatId", "reference", "Opportunity"),
+        Field("OwnerId", "reference", "User", nillable=False),
+        *AUDIT,
+    ],
+    "ForecastingQuota": [
+        Field("Id", "id", nillable=False),
+        Field("QuotaOwnerId", "reference", "User", nillable=False),
+        Field("StartDate", "date", nillable=False),
+        Field("QuotaAmount", "currency"),
+        Field("CurrencyIsoCode", "picklist", nillable=False),
+        Field("IsAmount", "boolean", nillable=False),
+        *AUDIT,
+    ],
+    "CurrencyType": [
+        Field("Id", "id", nillable=False),
+        Field("IsoCode", "picklist", nillable=False),
+        Field("ConversionRate", "double", nillable=False),
+        Field("DecimalPlaces", "int", nillable=False),
+        Field("IsActive", "boolean", nillable=False),
+        Field("IsCorporate", "boolean", nillable=False),
+        *AUDIT,
+    ],
+    "DatedConversionRate": [
+        Field("Id", "id", nillable=False),
+        Field("IsoCode", "picklist", nillable=False),
+        Field("ConversionRate", "double", nillable=False),
+        Field("StartDate", "date", nillable=False),
+        Field("NextStartDate", "date"),
+        *AUDIT,
+    ],
+}
 LABELS = {"Opportunity": "Opportunities", "OpportunityHistory": "Opportunity History"}
 
 
@@ -169,6 +272,13 @@ def render(org: Organisation) -> dict[str, list[dict]]:
     for opportunity, history in _opportunities(org):
         rows["Opportunity"].append(opportunity)
         rows["OpportunityHistory"] += history
+    rows["Lead"] = list(_leads(org))
+    rows["Contact"] = list(_contacts(org))
+    rows["Task"] = [t for kind in ("calls", "emails", "tasks") for t in _tasks(org, kind)]
+    rows["Task"].sort(key=lambda t: t["Id"])
+    rows["Event"] = list(_events(org))
+    rows["ForecastingQuota"] = list(_quotas(org))
+    rows["CurrencyType"], rows["DatedConversionRate"] = _currencies(org)
     return rows
 
 
@@ -306,3 +416,148 @@ def _history(org: Organisation, oid: str, history: dict, currency: str, number: 
             }
         )
     return rows
+
+
+def converted_at(stages_reached: list[tuple[str, datetime]]) -> datetime | None:
+    """When a contact became a converted lead: reached CONVERTED_AT or a later stage."""
+    order = ["lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"]
+    later = order[order.index(CONVERTED_AT) :]
+    return next((at for stage, at in stages_reached if stage in later), None)
+
+
+def _leads(org: Organisation) -> Iterator[dict]:
+    companies = org.entities["companies"]
+    for e in org.entities["contacts"].values():
+        f = e.fields
+        converted = converted_at(f["stages_reached"])
+        number = int(e.id)
+        yield {
+            "Id": record_id("Lead", number),
+            "IsDeleted": False,
+            "FirstName": f["first_name"],
+            "LastName": f["last_name"],
+            "Name": f"{f['first_name']} {f['last_name']}",
+            "Email": f["email"],
+            "Company": companies[f["company"]].fields["name"],
+            "Status": "Closed - Converted" if converted else "Working - Contacted",
+            "LeadSource": "Web",
+            "OwnerId": user_id(org, f["owner"]),
+            "IsConverted": converted is not None,
+            "ConvertedDate": converted.astimezone(org.tz).date() if converted else None,
+            "ConvertedAccountId": record_id("Account", int(f["company"])) if converted else None,
+            "ConvertedContactId": record_id("Contact", number) if converted else None,
+            "ConvertedOpportunityId": None,
+            **_audit(e.created_at, e.updated_at),
+        }
+
+
+def _contacts(org: Organisation) -> Iterator[dict]:
+    """The contacts converted leads became (a Salesforce contact starts at conversion)."""
+    for e in org.entities["contacts"].values():
+        f = e.fields
+        converted = converted_at(f["stages_reached"])
+        if converted is None:
+            continue
+        yield {
+            "Id": record_id("Contact", int(e.id)),
+            "IsDeleted": False,
+            "AccountId": record_id("Account", int(f["company"])),
+            "FirstName": f["first_name"],
+            "LastName": f["last_name"],
+            "Name": f"{f['first_name']} {f['last_name']}",
+            "Email": f["email"],
+            "OwnerId": user_id(org, f["owner"]),
+            **_audit(converted, e.updated_at),
+        }
+
+
+def _what(e) -> str | None:
+    deals = e.associations.get("deals")
+    return record_id("Opportunity", int(deals[0])) if deals else None
+
+
+def _tasks(org: Organisation, kind: str) -> Iterator[dict]:
+    """Calls, e-mails and to-dos as Tasks (TaskSubtype Call, Email, Task)."""
+    subtype = {"calls": "Call", "emails": "Email", "tasks": "Task"}[kind]
+    for e in org.entities[kind].values():
+        f, at = e.fields, e.created_at
+        done = f.get("completed", True)
+        yield {
+            "Id": record_id("Task", int(e.id)),
+            "IsDeleted": False,
+            "Subject": {"Call": "Zəng", "Email": "Təklif barədə", "Task": "Növbəti addım"}[subtype],
+            "TaskSubtype": subtype,
+            "Status": "Completed" if done else "Not Started",
+            "IsClosed": done,
+            "Priority": {"HIGH": "High", "LOW": "Low"}.get(f.get("priority"), "Normal"),
+            "ActivityDate": at.astimezone(org.tz).date(),
+            "CompletedDateTime": at if done else None,
+            "CallDisposition": CALL_DISPOSITIONS[f["outcome"]] if kind == "calls" else None,
+            "CallDurationInSeconds": f["duration_ms"] // 1000 if kind == "calls" else None,
+            "WhatId": _what(e),
+            "OwnerId": user_id(org, f["owner"]),
+            **_audit(at, e.updated_at),
+        }
+
+
+def _events(org: Organisation) -> Iterator[dict]:
+    for e in org.entities["meetings"].values():
+        at = e.created_at
+        yield {
+            "Id": record_id("Event", int(e.id)),
+            "IsDeleted": False,
+            "Subject": "Görüş",
+            "StartDateTime": at,
+            "EndDateTime": at + timedelta(minutes=MEETING_MINUTES),
+            "ActivityDateTime": at,
+            "ActivityDate": at.astimezone(org.tz).date(),
+            "DurationInMinutes": MEETING_MINUTES,
+            "WhatId": _what(e),
+            "OwnerId": user_id(org, e.fields["owner"]),
+            **_audit(at, e.updated_at),
+        }
+
+
+def _quotas(org: Organisation) -> Iterator[dict]:
+    owners = {rep.user_id: rep.owner_id for rep in org.reps}
+    for e in org.entities["quotas"].values():
+        f = e.fields
+        yield {
+            "Id": record_id("ForecastingQuota", int(e.id)),
+            "QuotaOwnerId": user_id(org, owners[f["user_id"]]),
+            "StartDate": f["period_start"].date(),
+            "QuotaAmount": f["amount"],
+            "CurrencyIsoCode": org.home_currency,
+            "IsAmount": True,
+            **_audit(e.created_at),
+        }
+
+
+def _currencies(org: Organisation) -> tuple[list[dict], list[dict]]:
+    """The org's currencies, each as units per one of the corporate (home) currency."""
+    types, dated = [], []
+    home = EXCHANGE_RATES[org.home_currency]
+    for n, (code, value) in enumerate(sorted(EXCHANGE_RATES.items()), start=1):
+        rate = (home / value).quantize(Decimal("0.000001"))
+        types.append(
+            {
+                "Id": record_id("CurrencyType", n),
+                "IsoCode": code,
+                "ConversionRate": rate,
+                "DecimalPlaces": 2,
+                "IsActive": True,
+                "IsCorporate": code == org.home_currency,
+                **_audit(org.start),
+            }
+        )
+        dated.append(
+            {
+                "Id": record_id("DatedConversionRate", n),
+                "IsoCode": code,
+                "ConversionRate": rate,
+                "StartDate": date(1, 1, 1),
+                "NextStartDate": date(9999, 12, 31),
+                **_audit(org.start),
+            }
+        )
+    return types, dated
