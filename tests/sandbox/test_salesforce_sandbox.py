@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
@@ -207,6 +208,75 @@ def test_leads_activities_quotas_and_currencies_equal_the_organisation(
     by_code = {r["IsoCode"]: r for r in rates["records"]}
     assert by_code["AZN"]["IsCorporate"] and by_code["AZN"]["ConversionRate"] == 1
     assert by_code["USD"]["ConversionRate"] == pytest.approx(1 / 1.70, abs=1e-6)
+
+
+def test_owner_changes_as_field_history(sf: Salesforce, org: Organisation):
+    deal_id, deal = next(
+        (i, d) for i, d in org.entities["deals"].items() if len(d.history["owner"]) > 1
+    )
+    oid = record_id("Opportunity", int(deal_id))
+    rows = sf.query_all(
+        "SELECT Field, DataType, OldValue, NewValue, CreatedDate FROM OpportunityFieldHistory "
+        f"WHERE OpportunityId = '{oid}' AND DataType = 'EntityId' ORDER BY CreatedDate"
+    )["records"]
+    owners = [record_id("User", int(owner)) for owner, _ in deal.history["owner"]]
+    assert [(r["OldValue"], r["NewValue"]) for r in rows] == list(
+        zip(owners, owners[1:], strict=False)
+    )
+    assert {r["Field"] for r in rows} == {"Owner"}
+
+
+def test_deletes_retention_and_the_clock(monkeypatch, org: Organisation):
+    options = ("--delete-share", "0.05", "--field-history-months", "6")
+    with salesforce_process("small", SEED, extra_args=options) as sb:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sb.ca_file))
+        sf = _login(sb)
+        listed = sf.query("SELECT COUNT() FROM Opportunity")["totalSize"]
+        everything = sf.query_all(
+            "SELECT Id, IsDeleted, SystemModstamp FROM Opportunity", include_deleted=True
+        )["records"]
+        deleted = [r for r in everything if r["IsDeleted"]]
+        assert len(everything) == len(org.entities["deals"]) == listed + len(deleted)
+        assert 0.02 < len(deleted) / len(everything) < 0.08
+        again = sf.query_all(
+            "SELECT Id FROM Opportunity WHERE IsDeleted = true", include_deleted=True
+        )["records"]
+        assert {r["Id"] for r in again} == {r["Id"] for r in deleted}
+
+        # field history older than 6 months is gone; stage history is not field history
+        oldest = sf.query(
+            "SELECT CreatedDate FROM OpportunityFieldHistory ORDER BY CreatedDate LIMIT 1"
+        )
+        kept_from = datetime.fromisoformat(oldest["records"][0]["CreatedDate"])
+        assert (org.now - kept_from).days <= 6 * 30.44
+        first_stage = sf.query(
+            "SELECT CreatedDate FROM OpportunityHistory ORDER BY CreatedDate LIMIT 1"
+        )
+        assert (
+            org.now - datetime.fromisoformat(first_stage["records"][0]["CreatedDate"])
+        ).days > 365
+
+        # the clock: a week later there are new opportunities, and the same ones stay deleted
+        session = requests.Session()
+        moved = session.post(
+            f"{sb.base_url}/_sandbox/clock",
+            json={"advance_days": 7},
+            headers={"Authorization": f"Bearer {sf.session_id}"},
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["days_later"] == 7
+        week_later = Organisation("small", SEED, days_later=7, keep_log=False)
+        after = session.get(  # every answer is dated by the org's clock
+            f"{sb.base_url}/_sandbox/clock", headers={"Authorization": f"Bearer {sf.session_id}"}
+        )
+        assert parsedate_to_datetime(after.headers["date"]) == week_later.now.replace(microsecond=0)
+        later = sf.query_all("SELECT Id, IsDeleted FROM Opportunity", include_deleted=True)[
+            "records"
+        ]
+        assert len(later) == len(week_later.entities["deals"])
+        assert len(later) > len(everything)
+        still = {r["Id"] for r in later if r["IsDeleted"]}
+        assert {r["Id"] for r in deleted} <= still
 
 
 def test_describe_lists_fields_with_their_types(sf: Salesforce):

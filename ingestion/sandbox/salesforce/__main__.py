@@ -8,6 +8,12 @@ SANDBOX_SF_CLIENT_ID and SANDBOX_SF_CLIENT_SECRET (defaults `sandbox-client-id` 
 `--cert-dir` (default: a temporary folder); clients trust it by taking its
 `sandbox-cert.pem` as their CA bundle (the path is printed). `--daily-limit N` sets the
 org's daily API request allocation (Sforce-Limit-Info; 403 REQUEST_LIMIT_EXCEEDED past it).
+`--delete-share 0.02` has users delete that share of records (IsDeleted: queryAll lists
+them, query not); `--field-history-months 18` is how long OpportunityFieldHistory is kept.
+
+The clock, as in the HubSpot sandbox: `POST /_sandbox/clock {"advance_days": 1}` (with a
+bearer token) serves the organisation one day later; every answer's Date header is the
+org's clock.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import uvicorn
 from ingestion.sandbox.__main__ import port_message
 from ingestion.sandbox.generator import PRESETS, Organisation, unknown_preset_message
 from ingestion.sandbox.runner import listening_socket
-from ingestion.sandbox.salesforce.app import DAILY_API_REQUESTS, create_app
+from ingestion.sandbox.salesforce.app import DAILY_API_REQUESTS, Options, create_app
 from ingestion.sandbox.salesforce.tls import make_certificate
 
 
@@ -35,6 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8766, help="0 picks a free port")
     parser.add_argument("--cert-dir", type=Path, default=None)
     parser.add_argument("--daily-limit", type=int, default=DAILY_API_REQUESTS)
+    parser.add_argument("--days-later", type=float, default=0.0, help="start the clock N days on")
+    parser.add_argument(
+        "--delete-share", type=float, default=0.0, help="share of records users deleted"
+    )
+    parser.add_argument(
+        "--field-history-months",
+        type=int,
+        default=18,
+        help="OpportunityFieldHistory kept (Salesforce keeps 18 months)",
+    )
     args = parser.parse_args(argv)
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
@@ -46,11 +62,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cert_dir = args.cert_dir or Path(tempfile.mkdtemp(prefix="sf-sandbox-"))
     cert, key = make_certificate(cert_dir, args.host)
+
+    def org_at(days_later: float) -> Organisation:
+        return Organisation(args.preset, args.seed, days_later=days_later, keep_log=False)
+
+    options = Options(args.seed, args.delete_share, args.field_history_months, args.daily_limit)
+    try:
+        org = org_at(args.days_later)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     app = create_app(
-        Organisation(args.preset, args.seed, keep_log=False),
+        org,
         os.environ.get("SANDBOX_SF_CLIENT_ID", "sandbox-client-id"),
         os.environ.get("SANDBOX_SF_CLIENT_SECRET", "sandbox-client-secret"),
-        args.daily_limit,
+        options,
+        org_at,
     )
     port = sock.getsockname()[1]
     print(
@@ -59,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, ssl_certfile=str(cert), ssl_keyfile=str(key)
+        app,
+        log_level="warning",
+        access_log=False,
+        date_header=False,  # the sandbox sends its own clock
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -8,13 +8,15 @@ refused with 403 REQUEST_LIMIT_EXCEEDED."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs
 
@@ -25,8 +27,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ingestion.sandbox.generator import Organisation
-from ingestion.sandbox.salesforce.objects import FIELDS, KEY_PREFIXES, LABELS, render
+from ingestion.sandbox.salesforce.objects import (
+    FIELDS,
+    KEY_PREFIXES,
+    LABELS,
+    delete_records,
+    render,
+)
 from ingestion.sandbox.salesforce.soql import Query, SoqlError, parse
+from ingestion.sandbox.server.app import CrmClock
 
 MEDIA_TYPE = "application/json;charset=UTF-8"
 VERSIONS = [
@@ -73,20 +82,62 @@ class Cursor:
     batch: int
 
 
+@dataclass
+class Options:
+    """What the sandbox changes in the organisation it serves."""
+
+    seed: int = 42
+    delete_share: float = 0.0  # records deleted by users (IsDeleted, queryAll only)
+    field_history_months: int = 18  # OpportunityFieldHistory older than this is gone
+    daily_limit: int = DAILY_API_REQUESTS
+
+
 class SalesforceSandbox:
     def __init__(
         self,
         org: Organisation,
         client_id: str,
         client_secret: str,
-        daily_limit: int = DAILY_API_REQUESTS,
+        options: Options | None = None,
+        org_at: Callable[[float], Organisation] | None = None,
     ):
-        self.rows = render(org)
+        self.options = options or Options()
         self.client_id, self.client_secret = client_id, client_secret
-        self.daily_limit = daily_limit
+        self.daily_limit = self.options.daily_limit
+        self.org_at = org_at
         self.used = 0
         self.tokens: set[str] = set()
         self.cursors: dict[str, Cursor] = {}
+        self.use(org)
+
+    def use(self, org: Organisation) -> None:
+        rows = render(org)
+        if self.options.delete_share:
+            delete_records(rows, self.options.seed, self.options.delete_share, org.now)
+        kept = org.now - timedelta(days=30.44 * self.options.field_history_months)
+        rows["OpportunityFieldHistory"] = [
+            r for r in rows["OpportunityFieldHistory"] if r["CreatedDate"] >= kept
+        ]
+        self.org, self.rows = org, rows
+        self.cursors.clear()  # a moved clock ends every open query, as a new day's org would
+
+    async def clock(self, request: Request) -> Response:
+        """GET: the org's clock. POST {"advance_days": n}: the organisation n days later."""
+        if not self._authorized(request):
+            return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if request.method == "POST":
+            try:
+                days = orjson.loads(await request.body()).get("advance_days", 1)
+            except (orjson.JSONDecodeError, AttributeError):
+                days = None
+            if isinstance(days, bool) or not isinstance(days, int | float) or self.org_at is None:
+                return sf_error(400, "INVALID_INPUT", 'the body must be {"advance_days": <number>}')
+            self.use(await asyncio.to_thread(self.org_at, self.org.days_later + days))
+        return json_response({"now": self.org.now, "days_later": self.org.days_later})
+
+    def _authorized(self, request: Request) -> bool:
+        auth = request.headers.get("authorization", "")
+        return auth.startswith("Bearer ") and auth[7:] in self.tokens
 
     # ------------------------------------------------------------------- OAuth
     async def token(self, request: Request) -> Response:
@@ -230,8 +281,7 @@ class SalesforceSandbox:
         """An authenticated REST resource under /services/data/vNN.N/."""
 
         async def endpoint(request: Request) -> Response:
-            auth = request.headers.get("authorization", "")
-            if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+            if not self._authorized(request):
                 return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             version = request.path_params["version"]
             if not re.fullmatch(r"\d+\.\d", version) or not (
@@ -286,15 +336,21 @@ def create_app(
     org: Organisation,
     client_id: str,
     client_secret: str,
-    daily_limit: int = DAILY_API_REQUESTS,
-) -> Starlette:
-    sb = SalesforceSandbox(org, client_id, client_secret, daily_limit)
+    options: Options | None = None,
+    org_at: Callable[[float], Organisation] | None = None,
+):
+    """org_at(days_later) builds the organisation at a later clock (POST /_sandbox/clock,
+    with a bearer token from /services/oauth2/token)."""
+    sb = SalesforceSandbox(org, client_id, client_secret, options, org_at)
 
     async def health(request: Request) -> Response:
         return json_response({"status": "ok"})
 
     data = "/services/data/v{version}"
-    routes = [Route("/_sandbox/health", health)]
+    routes = [
+        Route("/_sandbox/health", health),
+        Route("/_sandbox/clock", sb.clock, methods=["GET", "POST"]),
+    ]
     routes.append(Route("/services/oauth2/token", sb.token, methods=["POST"]))
     for path, handler in (
         ("/services/data", sb.versions),
@@ -309,4 +365,4 @@ def create_app(
     ):
         # Both clients' spellings: simple-salesforce adds a slash (query/?q=), jsforce not.
         routes += [Route(path, handler), Route(path + "/", handler)]
-    return Starlette(routes=routes)
+    return CrmClock(Starlette(routes=routes), lambda: sb.org.now)

@@ -10,6 +10,7 @@ dates `2024-01-05`, numbers as numbers).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +37,7 @@ KEY_PREFIXES = {
     "ForecastingQuota": "0J9",
     "CurrencyType": "02c",
     "DatedConversionRate": "04w",
+    "OpportunityFieldHistory": "017",
     "QueryLocator": "01g",  # a query's cursor (nextRecordsUrl), not an object
 }
 # The organisation's stages as Salesforce opportunity stages: (forecast category, is won).
@@ -256,7 +258,23 @@ FIELDS |= {
         *AUDIT,
     ],
 }
-LABELS = {"Opportunity": "Opportunities", "OpportunityHistory": "Opportunity History"}
+FIELDS["OpportunityFieldHistory"] = [  # no SystemModstamp: read by CreatedDate
+    Field("Id", "id", nillable=False),
+    Field("IsDeleted", "boolean", nillable=False),
+    Field("OpportunityId", "reference", "Opportunity", nillable=False),
+    Field("Field", "picklist", nillable=False),
+    Field("DataType", "picklist"),
+    Field("OldValue", "anyType"),
+    Field("NewValue", "anyType"),
+    AUDIT[0],
+]
+LABELS = {
+    "Opportunity": "Opportunities",
+    "OpportunityHistory": "Opportunity History",
+    "OpportunityFieldHistory": "Opportunity Field History",
+}
+# The objects a user deletes (IsDeleted: listed by queryAll only).
+DELETABLE = ("Account", "Opportunity", "Lead", "Contact", "Task", "Event")
 
 
 def render(org: Organisation) -> dict[str, list[dict]]:
@@ -269,9 +287,11 @@ def render(org: Organisation) -> dict[str, list[dict]]:
         "Opportunity": [],
         "OpportunityHistory": [],
     }
-    for opportunity, history in _opportunities(org):
+    rows["OpportunityFieldHistory"] = []
+    for opportunity, history, owners in _opportunities(org):
         rows["Opportunity"].append(opportunity)
         rows["OpportunityHistory"] += history
+        rows["OpportunityFieldHistory"] += owners
     rows["Lead"] = list(_leads(org))
     rows["Contact"] = list(_contacts(org))
     rows["Task"] = [t for kind in ("calls", "emails", "tasks") for t in _tasks(org, kind)]
@@ -355,9 +375,10 @@ def _local_date(org: Organisation, value: str) -> date:
     return datetime.fromisoformat(value).astimezone(org.tz).date()
 
 
-def _opportunities(org: Organisation) -> Iterator[tuple[dict, list[dict]]]:
-    """Each deal as an Opportunity, with its OpportunityHistory: a row whenever its stage,
-    amount or close date changed (values as they were then)."""
+def _opportunities(org: Organisation) -> Iterator[tuple[dict, list[dict], list[dict]]]:
+    """Each deal as an Opportunity, with its OpportunityHistory (a row whenever its stage,
+    amount or close date changed, values as they were then) and OpportunityFieldHistory
+    (its owner changes)."""
     companies = org.entities["companies"]
     for e in org.entities["deals"].values():
         current = e.fields["current"]
@@ -382,6 +403,7 @@ def _opportunities(org: Organisation) -> Iterator[tuple[dict, list[dict]]]:
                 **_audit(e.created_at, e.updated_at),
             },
             _history(org, oid, e.history, current["currency"], int(e.id)),
+            _owner_changes(org, oid, e.history["owner"], int(e.id)),
         )
 
 
@@ -561,3 +583,46 @@ def _currencies(org: Organisation) -> tuple[list[dict], list[dict]]:
             }
         )
     return types, dated
+
+
+def _owner_changes(
+    org: Organisation, oid: str, owners: list[tuple[str, datetime]], number: int
+) -> list[dict]:
+    """The owner's field history, as Salesforce tracks it: a `created` row, then per change
+    two rows, the user ids (DataType EntityId) and the users' names (DataType Text)."""
+    names = {rep.owner_id: f"{rep.first_name} {rep.last_name}" for rep in org.reps}
+    rows = [_field_row(oid, number, 0, "created", None, None, None, owners[0][1])]
+    for n, ((old, _), (new, at)) in enumerate(zip(owners, owners[1:], strict=False), start=1):
+        ids = (user_id(org, old), user_id(org, new))
+        rows.append(_field_row(oid, number, 2 * n - 1, "Owner", "EntityId", *ids, at))
+        rows.append(_field_row(oid, number, 2 * n, "Owner", "Text", names[old], names[new], at))
+    return rows
+
+
+def _field_row(oid, number, n, field, data_type, old, new, at: datetime) -> dict:
+    return {
+        "Id": record_id("OpportunityFieldHistory", number * 1000 + n),
+        "IsDeleted": False,
+        "OpportunityId": oid,
+        "Field": field,
+        "DataType": data_type,
+        "OldValue": old,
+        "NewValue": new,
+        "CreatedDate": at.astimezone(UTC),
+    }
+
+
+def delete_records(rows: dict[str, list[dict]], seed: int, share: float, now: datetime) -> int:
+    """A user deletes that share of the deletable objects' records, each on a day drawn
+    from its id (so the same records stay deleted as the clock moves): IsDeleted, and
+    SystemModstamp moves to then, as in Salesforce. Returns how many are deleted by now."""
+    deleted = 0
+    for name in DELETABLE:
+        for row in rows[name]:
+            rng = random.Random(f"{seed}:delete:{row['Id']}")
+            at = row["CreatedDate"] + timedelta(days=rng.uniform(1, 60))
+            if rng.random() < share and at <= now:
+                row["IsDeleted"] = True
+                row["LastModifiedDate"] = row["SystemModstamp"] = at
+                deleted += 1
+    return deleted
