@@ -13,7 +13,8 @@
 - drop_rate=p: that share of requests breaks off mid-answer (dropped connection);
 - outage=N: the first N requests answer 503 (an API down for a while, then back).
 
-Only /crm/ paths are affected. Decisions come from random.Random(seed) in request order.
+Only the CRM API's paths are affected (/crm/ for HubSpot; the Salesforce sandbox passes
+its own prefix and error body). Decisions come from random.Random(seed) in request order.
 GET /_sandbox/faults (with the API's bearer token) tells what was injected so far.
 """
 
@@ -71,9 +72,17 @@ def _error_body(message: str, policy: str) -> bytes:
 class FaultInjector:
     """ASGI middleware applying a FaultConfig; counts what it did in `stats`."""
 
-    def __init__(self, app, config: FaultConfig):
+    def __init__(
+        self,
+        app,
+        config: FaultConfig,
+        prefix: str = "/crm/",
+        unavailable: bytes = b'{"status": "error", "message": "Service unavailable"}',
+    ):
         self.app = app
         self.config = config
+        self.prefix = prefix
+        self.unavailable = unavailable  # the body of a 502/503/504
         self.rng = random.Random(config.seed)
         self.lock = threading.Lock()
         self.window: deque[float] = deque()
@@ -107,7 +116,7 @@ class FaultInjector:
             return "ok"
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith("/crm/"):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
         decision = self._decide()
         if decision in ("rate", "daily"):
@@ -131,8 +140,7 @@ class FaultInjector:
                     "headers": [(b"content-type", b"application/json")],
                 }
             )
-            body = json.dumps({"status": "error", "message": "Service unavailable"}).encode()
-            return await send({"type": "http.response.body", "body": body})
+            return await send({"type": "http.response.body", "body": self.unavailable})
         if decision == "slow":
             self.stats["slow"] += 1
             await asyncio.sleep(self.config.slow_seconds)

@@ -17,6 +17,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
     SalesforceExpiredSession,
+    SalesforceGeneralError,
     SalesforceMalformedRequest,
     SalesforceRefusedRequest,
     SalesforceResourceNotFound,
@@ -277,6 +278,18 @@ def test_deletes_retention_and_the_clock(monkeypatch, org: Organisation):
         assert len(later) > len(everything)
         still = {r["Id"] for r in later if r["IsDeleted"]}
         assert {r["Id"] for r in deleted} <= still
+
+
+def test_faults_answer_as_a_salesforce_instance_down(monkeypatch, org: Organisation):
+    with salesforce_process("small", SEED, extra_args=("--faults", "outage=2")) as sb:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sb.ca_file))
+        sf = _login(sb)  # the login is not the REST API: never faulted
+        for _ in range(2):
+            with pytest.raises(SalesforceGeneralError) as down:
+                sf.query("SELECT Id FROM UserRole")
+            assert down.value.status == 503
+            assert down.value.content[0]["errorCode"] == "SERVER_UNAVAILABLE"
+        assert sf.query("SELECT COUNT() FROM UserRole")["totalSize"] == len(org.teams)
 
 
 def test_describe_lists_fields_with_their_types(sf: Salesforce):

@@ -27,6 +27,7 @@ from pathlib import Path
 import uvicorn
 
 from ingestion.sandbox.__main__ import port_message
+from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import PRESETS, Organisation, unknown_preset_message
 from ingestion.sandbox.runner import listening_socket
 from ingestion.sandbox.salesforce.app import DAILY_API_REQUESTS, Options, create_app
@@ -51,7 +52,25 @@ def main(argv: list[str] | None = None) -> int:
         default=18,
         help="OpportunityFieldHistory kept (Salesforce keeps 18 months)",
     )
+    parser.add_argument(
+        "--faults",
+        default="",
+        help="error_rate=p,slow_rate=p,slow_seconds=s,drop_rate=p,outage=N,seed=N "
+        "(ingestion/sandbox/faults.py; the daily allocation is --daily-limit)",
+    )
     args = parser.parse_args(argv)
+    try:
+        faults = FaultConfig.parse(args.faults) if args.faults else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if faults is not None and (faults.rate_limit or faults.daily_limit):
+        print(
+            "error: rate_limit and daily_limit are HubSpot's limits: Salesforce's daily "
+            "allocation is --daily-limit N",
+            file=sys.stderr,
+        )
+        return 2
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
         return 2
@@ -78,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.get("SANDBOX_SF_CLIENT_SECRET", "sandbox-client-secret"),
         options,
         org_at,
+        faults,
     )
     port = sock.getsockname()[1]
     print(

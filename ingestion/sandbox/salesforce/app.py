@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ingestion.sandbox.faults import FaultConfig, FaultInjector
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.salesforce.objects import (
     FIELDS,
@@ -332,12 +333,19 @@ def _oauth_error(error: str, description: str) -> Response:
     return json_response(body, 400, {"Cache-Control": "no-store"})
 
 
+# Salesforce's answer when an instance is down for a moment.
+UNAVAILABLE = orjson.dumps(
+    [{"message": "Service temporarily unavailable", "errorCode": "SERVER_UNAVAILABLE"}]
+)
+
+
 def create_app(
     org: Organisation,
     client_id: str,
     client_secret: str,
     options: Options | None = None,
     org_at: Callable[[float], Organisation] | None = None,
+    faults: FaultConfig | None = None,
 ):
     """org_at(days_later) builds the organisation at a later clock (POST /_sandbox/clock,
     with a bearer token from /services/oauth2/token)."""
@@ -365,4 +373,7 @@ def create_app(
     ):
         # Both clients' spellings: simple-salesforce adds a slash (query/?q=), jsforce not.
         routes += [Route(path, handler), Route(path + "/", handler)]
-    return CrmClock(Starlette(routes=routes), lambda: sb.org.now)
+    app = Starlette(routes=routes)
+    if faults is not None:  # 5xx, slow answers, dropped connections, outages on the REST API
+        app = FaultInjector(app, faults, prefix="/services/data/v", unavailable=UNAVAILABLE)
+    return CrmClock(app, lambda: sb.org.now)
