@@ -292,6 +292,39 @@ def test_faults_answer_as_a_salesforce_instance_down(monkeypatch, org: Organisat
         assert sf.query("SELECT COUNT() FROM UserRole")["totalSize"] == len(org.teams)
 
 
+def test_csat_and_nps_as_feedback_management_records(sf: Salesforce, org: Organisation):
+    answers = sf.query_all(
+        "SELECT ResponseId, QuestionId, NumberValue FROM SurveyQuestionResponse"
+    )["records"]
+    subjects = sf.query_all(
+        "SELECT SurveyResponseId, SubjectId, SubjectEntityType FROM SurveySubject"
+    )["records"]
+    questions = {
+        q["Id"]: q["QuestionType"]
+        for q in sf.query_all("SELECT Id, QuestionType FROM SurveyQuestion")["records"]
+    }
+    about = {s["SurveyResponseId"]: s for s in subjects}
+    got = sorted(
+        (
+            "NPS" if questions[a["QuestionId"]] == "NPS" else "CSAT",
+            a["NumberValue"],
+            about[a["ResponseId"]]["SubjectId"],
+        )
+        for a in answers
+    )
+    expected = sorted(
+        (
+            e.fields["survey"],
+            e.fields["score"],
+            record_id("Opportunity", int(e.associations["deals"][0]))
+            if e.associations.get("deals")
+            else record_id("Account", int(e.associations["companies"][0])),
+        )
+        for e in org.entities["feedback"].values()
+    )
+    assert got == expected and len(got) > 100
+
+
 def test_describe_lists_fields_with_their_types(sf: Salesforce):
     fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
     assert fields["CloseDate"]["type"] == "date"

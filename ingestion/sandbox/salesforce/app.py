@@ -213,7 +213,7 @@ class SalesforceSandbox:
                 "type": f.type,
                 "custom": False,
                 "nillable": f.nillable,
-                "referenceTo": [f.reference_to] if f.reference_to else [],
+                "referenceTo": f.reference_to.split(",") if f.reference_to else [],
                 "relationshipName": f.name.removesuffix("Id") if f.reference_to else None,
                 "filterable": True,
                 "sortable": True,

@@ -38,6 +38,12 @@ KEY_PREFIXES = {
     "CurrencyType": "02c",
     "DatedConversionRate": "04w",
     "OpportunityFieldHistory": "017",
+    "Survey": "0Kd",
+    "SurveyQuestion": "0Kk",
+    "SurveyInvitation": "0Ki",
+    "SurveyResponse": "0Kj",
+    "SurveyQuestionResponse": "0Kl",
+    "SurveySubject": "0dF",
     "QueryLocator": "01g",  # a query's cursor (nextRecordsUrl), not an object
 }
 # The organisation's stages as Salesforce opportunity stages: (forecast category, is won).
@@ -89,7 +95,7 @@ def case_safe(short: str) -> str:
 class Field:
     name: str
     type: str  # Salesforce's field type: id, reference, string, picklist, boolean, ...
-    reference_to: str | None = None
+    reference_to: str | None = None  # the object(s) a reference points to, comma-separated
     nillable: bool = True
 
 
@@ -268,6 +274,59 @@ FIELDS["OpportunityFieldHistory"] = [  # no SystemModstamp: read by CreatedDate
     Field("NewValue", "anyType"),
     AUDIT[0],
 ]
+# Salesforce Feedback Management: a survey per kind (CSAT, NPS) with its one question; per
+# submission an invitation, a response, the answer (NumberValue: the score) and the subject
+# it is about (SubjectId: the opportunity, or the account for NPS).
+FIELDS |= {
+    "Survey": [
+        Field("Id", "id", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("DeveloperName", "string", nillable=False),
+        *AUDIT,
+    ],
+    "SurveyQuestion": [
+        Field("Id", "id", nillable=False),
+        Field("SurveyId", "reference", "Survey", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("QuestionType", "picklist", nillable=False),
+        *AUDIT,
+    ],
+    "SurveyInvitation": [
+        Field("Id", "id", nillable=False),
+        Field("SurveyId", "reference", "Survey", nillable=False),
+        Field("Name", "string", nillable=False),
+        Field("ResponseStatus", "picklist"),
+        *AUDIT,
+    ],
+    "SurveyResponse": [
+        Field("Id", "id", nillable=False),
+        Field("SurveyId", "reference", "Survey", nillable=False),
+        Field("InvitationId", "reference", "SurveyInvitation"),
+        Field("Status", "picklist", nillable=False),
+        Field("CompletionDateTime", "datetime"),
+        *AUDIT,
+    ],
+    "SurveyQuestionResponse": [
+        Field("Id", "id", nillable=False),
+        Field("ResponseId", "reference", "SurveyResponse", nillable=False),
+        Field("QuestionId", "reference", "SurveyQuestion", nillable=False),
+        Field("InvitationId", "reference", "SurveyInvitation"),
+        Field("Datatype", "picklist"),
+        Field("NumberValue", "int"),
+        *AUDIT,
+    ],
+    "SurveySubject": [
+        Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
+        Field("ParentId", "reference", "SurveyInvitation", nillable=False),
+        Field("SubjectId", "reference", "Account,Opportunity", nillable=False),  # either
+        Field("SubjectEntityType", "picklist"),
+        Field("SurveyInvitationId", "reference", "SurveyInvitation"),
+        Field("SurveyResponseId", "reference", "SurveyResponse"),
+        *AUDIT,
+    ],
+}
+SURVEYS = {"CSAT": (1, "Müştəri məmnuniyyəti", "Rating"), "NPS": (2, "NPS sorğusu", "NPS")}
 LABELS = {
     "Opportunity": "Opportunities",
     "OpportunityHistory": "Opportunity History",
@@ -299,6 +358,7 @@ def render(org: Organisation) -> dict[str, list[dict]]:
     rows["Event"] = list(_events(org))
     rows["ForecastingQuota"] = list(_quotas(org))
     rows["CurrencyType"], rows["DatedConversionRate"] = _currencies(org)
+    rows |= _surveys(org)
     return rows
 
 
@@ -626,3 +686,78 @@ def delete_records(rows: dict[str, list[dict]], seed: int, share: float, now: da
                 row["LastModifiedDate"] = row["SystemModstamp"] = at
                 deleted += 1
     return deleted
+
+
+def _surveys(org: Organisation) -> dict[str, list[dict]]:
+    """The CSAT and NPS submissions as Feedback Management records (see FIELDS)."""
+    rows: dict[str, list[dict]] = {name: [] for name in FIELDS if name.startswith("Survey")}
+    for kind, (n, name, question_type) in SURVEYS.items():
+        survey = record_id("Survey", n)
+        rows["Survey"].append(
+            {"Id": survey, "Name": name, "DeveloperName": kind + "_Survey", **_audit(org.start)}
+        )
+        rows["SurveyQuestion"].append(
+            {
+                "Id": record_id("SurveyQuestion", n),
+                "SurveyId": survey,
+                "Name": "Bizi tövsiyə edərdinizmi?" if kind == "NPS" else "Nə dərəcədə razısınız?",
+                "QuestionType": question_type,
+                **_audit(org.start),
+            }
+        )
+    for e in org.entities["feedback"].values():
+        kind, number, at = e.fields["survey"], int(e.id), e.created_at
+        survey, question = (record_id(o, SURVEYS[kind][0]) for o in ("Survey", "SurveyQuestion"))
+        invitation, response = (
+            record_id("SurveyInvitation", number),
+            record_id("SurveyResponse", number),
+        )
+        rows["SurveyInvitation"].append(
+            {
+                "Id": invitation,
+                "SurveyId": survey,
+                "Name": f"{kind} {e.id}",
+                "ResponseStatus": "Completed",
+                **_audit(at),
+            }
+        )
+        rows["SurveyResponse"].append(
+            {
+                "Id": response,
+                "SurveyId": survey,
+                "InvitationId": invitation,
+                "Status": "Completed",
+                "CompletionDateTime": at,
+                **_audit(at),
+            }
+        )
+        rows["SurveyQuestionResponse"].append(
+            {
+                "Id": record_id("SurveyQuestionResponse", number),
+                "ResponseId": response,
+                "QuestionId": question,
+                "InvitationId": invitation,
+                "Datatype": "Number",
+                "NumberValue": e.fields["score"],
+                **_audit(at),
+            }
+        )
+        deals = e.associations.get("deals")
+        subject = (
+            ("Opportunity", record_id("Opportunity", int(deals[0])))
+            if deals
+            else ("Account", record_id("Account", int(e.associations["companies"][0])))
+        )
+        rows["SurveySubject"].append(
+            {
+                "Id": record_id("SurveySubject", number),
+                "IsDeleted": False,
+                "ParentId": invitation,
+                "SubjectId": subject[1],
+                "SubjectEntityType": subject[0],
+                "SurveyInvitationId": invitation,
+                "SurveyResponseId": response,
+                **_audit(at),
+            }
+        )
+    return rows
