@@ -228,7 +228,7 @@ def test_owner_changes_as_field_history(sf: Salesforce, org: Organisation):
 
 
 def test_deletes_retention_and_the_clock(monkeypatch, org: Organisation):
-    options = ("--delete-share", "0.05", "--field-history-months", "6")
+    options = ("--delete-share", "0.05", "--merge-share", "0.3", "--field-history-months", "6")
     with salesforce_process("small", SEED, extra_args=options) as sb:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sb.ca_file))
         sf = _login(sb)
@@ -243,6 +243,24 @@ def test_deletes_retention_and_the_clock(monkeypatch, org: Organisation):
             "SELECT Id FROM Opportunity WHERE IsDeleted = true", include_deleted=True
         )["records"]
         assert {r["Id"] for r in again} == {r["Id"] for r in deleted}
+
+        # merged accounts: deleted, pointing at a live survivor of the same owner, and no
+        # opportunity left on them
+        accounts = sf.query_all(
+            "SELECT Id, IsDeleted, MasterRecordId, OwnerId FROM Account", include_deleted=True
+        )["records"]
+        by_id = {a["Id"]: a for a in accounts}
+        merged = [a for a in accounts if a["MasterRecordId"]]
+        assert len(merged) > 5 and all(a["IsDeleted"] for a in merged)
+        for a in merged:
+            survivor = by_id[a["MasterRecordId"]]
+            assert survivor["OwnerId"] == a["OwnerId"] and not survivor["MasterRecordId"]
+        on_merged = sf.query(
+            "SELECT COUNT() FROM Opportunity WHERE AccountId IN ("
+            + ", ".join(f"'{a['Id']}'" for a in merged)
+            + ")"
+        )
+        assert on_merged["totalSize"] == 0
 
         # field history older than 6 months is gone; stage history is not field history
         oldest = sf.query(

@@ -9,7 +9,9 @@ SANDBOX_SF_CLIENT_ID and SANDBOX_SF_CLIENT_SECRET (defaults `sandbox-client-id` 
 `sandbox-cert.pem` as their CA bundle (the path is printed). `--daily-limit N` sets the
 org's daily API request allocation (Sforce-Limit-Info; 403 REQUEST_LIMIT_EXCEEDED past it).
 `--delete-share 0.02` has users delete that share of records (IsDeleted: queryAll lists
-them, query not); `--field-history-months 18` is how long OpportunityFieldHistory is kept.
+them, query not); `--merge-share 0.02` has them merge that share of accounts and leads
+into another of the same owner (MasterRecordId); `--field-history-months 18` is how long
+OpportunityFieldHistory is kept.
 
 The clock, as in the HubSpot sandbox: `POST /_sandbox/clock {"advance_days": 1}` (with a
 bearer token) serves the organisation one day later; every answer's Date header is the
@@ -45,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days-later", type=float, default=0.0, help="start the clock N days on")
     parser.add_argument(
         "--delete-share", type=float, default=0.0, help="share of records users deleted"
+    )
+    parser.add_argument(
+        "--merge-share", type=float, default=0.0, help="share of accounts and leads merged"
     )
     parser.add_argument(
         "--field-history-months",
@@ -85,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     def org_at(days_later: float) -> Organisation:
         return Organisation(args.preset, args.seed, days_later=days_later, keep_log=False)
 
-    options = Options(args.seed, args.delete_share, args.field_history_months, args.daily_limit)
+    options = Options(
+        args.seed, args.delete_share, args.merge_share, args.field_history_months, args.daily_limit
+    )
     try:
         org = org_at(args.days_later)
     except ValueError as exc:

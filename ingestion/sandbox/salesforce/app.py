@@ -33,6 +33,7 @@ from ingestion.sandbox.salesforce.objects import (
     KEY_PREFIXES,
     LABELS,
     delete_records,
+    merge_records,
     render,
 )
 from ingestion.sandbox.salesforce.soql import Query, SoqlError, parse
@@ -89,6 +90,7 @@ class Options:
 
     seed: int = 42
     delete_share: float = 0.0  # records deleted by users (IsDeleted, queryAll only)
+    merge_share: float = 0.0  # accounts and leads merged into another (MasterRecordId)
     field_history_months: int = 18  # OpportunityFieldHistory older than this is gone
     daily_limit: int = DAILY_API_REQUESTS
 
@@ -115,6 +117,8 @@ class SalesforceSandbox:
         rows = render(org)
         if self.options.delete_share:
             delete_records(rows, self.options.seed, self.options.delete_share, org.now)
+        if self.options.merge_share:
+            merge_records(rows, self.options.seed, self.options.merge_share, org.now)
         kept = org.now - timedelta(days=30.44 * self.options.field_history_months)
         rows["OpportunityFieldHistory"] = [
             r for r in rows["OpportunityFieldHistory"] if r["CreatedDate"] >= kept

@@ -141,6 +141,7 @@ FIELDS: dict[str, list[Field]] = {
     "Account": [
         Field("Id", "id", nillable=False),
         Field("IsDeleted", "boolean", nillable=False),
+        Field("MasterRecordId", "reference", "Account"),
         Field("Name", "string", nillable=False),
         Field("Industry", "picklist"),
         Field("BillingCity", "string"),
@@ -182,6 +183,7 @@ FIELDS |= {
     "Lead": [
         Field("Id", "id", nillable=False),
         Field("IsDeleted", "boolean", nillable=False),
+        Field("MasterRecordId", "reference", "Lead"),
         Field("FirstName", "string"),
         Field("LastName", "string", nillable=False),
         Field("Name", "string", nillable=False),
@@ -200,6 +202,7 @@ FIELDS |= {
     "Contact": [
         Field("Id", "id", nillable=False),
         Field("IsDeleted", "boolean", nillable=False),
+        Field("MasterRecordId", "reference", "Contact"),
         Field("AccountId", "reference", "Account"),
         Field("FirstName", "string"),
         Field("LastName", "string", nillable=False),
@@ -422,6 +425,7 @@ def _accounts(org: Organisation) -> Iterator[dict]:
         yield {
             "Id": record_id("Account", int(e.id)),
             "IsDeleted": False,
+            "MasterRecordId": None,
             "Name": f["name"],
             "Industry": f["industry"],
             "BillingCity": f["city"],
@@ -516,6 +520,7 @@ def _leads(org: Organisation) -> Iterator[dict]:
         yield {
             "Id": record_id("Lead", number),
             "IsDeleted": False,
+            "MasterRecordId": None,
             "FirstName": f["first_name"],
             "LastName": f["last_name"],
             "Name": f"{f['first_name']} {f['last_name']}",
@@ -543,6 +548,7 @@ def _contacts(org: Organisation) -> Iterator[dict]:
         yield {
             "Id": record_id("Contact", int(e.id)),
             "IsDeleted": False,
+            "MasterRecordId": None,
             "AccountId": record_id("Account", int(f["company"])),
             "FirstName": f["first_name"],
             "LastName": f["last_name"],
@@ -761,3 +767,38 @@ def _surveys(org: Organisation) -> dict[str, list[dict]]:
             }
         )
     return rows
+
+
+def merge_records(rows: dict[str, list[dict]], seed: int, share: float, now: datetime) -> int:
+    """Users merge that share of accounts and leads into another of the same owner, as
+    Salesforce merges duplicates: the merged-away record is deleted (IsDeleted, listed by
+    queryAll) with MasterRecordId naming the survivor; the survivor and, for an account,
+    the opportunities moved to it are modified then. Each merge's day is drawn from the
+    merged record's id, so merges stay as the clock moves. Returns how many were merged."""
+    merged = 0
+    for name in ("Account", "Lead"):
+        by_owner: dict[str, list[dict]] = {}
+        for row in rows[name]:
+            if not row["IsDeleted"]:
+                by_owner.setdefault(row["OwnerId"], []).append(row)
+        moved: dict[str, tuple[str, datetime]] = {}
+        for owned in by_owner.values():
+            for loser, survivor in zip(owned[1::2], owned[::2], strict=False):
+                rng = random.Random(f"{seed}:merge:{loser['Id']}")
+                at = max(loser["CreatedDate"], survivor["CreatedDate"])
+                at += timedelta(days=rng.uniform(1, 60))
+                if rng.random() >= share or at > now:
+                    continue
+                loser["IsDeleted"], loser["MasterRecordId"] = True, survivor["Id"]
+                for row in (loser, survivor):
+                    row["LastModifiedDate"] = row["SystemModstamp"] = max(at, row["SystemModstamp"])
+                moved[loser["Id"]] = (survivor["Id"], at)
+                merged += 1
+        if name == "Account":
+            for opportunity in rows["Opportunity"]:
+                if opportunity["AccountId"] in moved:
+                    survivor, at = moved[opportunity["AccountId"]]
+                    opportunity["AccountId"] = survivor
+                    stamp = max(at, opportunity["SystemModstamp"])
+                    opportunity["LastModifiedDate"] = opportunity["SystemModstamp"] = stamp
+    return merged
