@@ -229,6 +229,7 @@ def test_owner_changes_as_field_history(sf: Salesforce, org: Organisation):
 
 def test_deletes_retention_and_the_clock(monkeypatch, org: Organisation):
     options = ("--delete-share", "0.05", "--merge-share", "0.3", "--field-history-months", "6")
+    options += ("--custom-fields",)
     with salesforce_process("small", SEED, extra_args=options) as sb:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sb.ca_file))
         sf = _login(sb)
@@ -243,6 +244,13 @@ def test_deletes_retention_and_the_clock(monkeypatch, org: Organisation):
             "SELECT Id FROM Opportunity WHERE IsDeleted = true", include_deleted=True
         )["records"]
         assert {r["Id"] for r in again} == {r["Id"] for r in deleted}
+
+        # the org's own fields: described as custom, set on some opportunities
+        described = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+        assert described["Sales_Region__c"]["custom"] and not described["Amount"]["custom"]
+        regions = sf.query_all("SELECT Sales_Region__c FROM Opportunity")["records"]
+        share = sum(r["Sales_Region__c"] is not None for r in regions) / len(regions)
+        assert 0.2 < share < 0.4
 
         # merged accounts: deleted, pointing at a live survivor of the same owner, and no
         # opportunity left on them
@@ -367,6 +375,11 @@ def test_describe_lists_fields_with_their_types(sf: Salesforce):
             "SELECT Nope FROM Opportunity",
             "INVALID_FIELD",
             "No such column 'Nope' on entity 'Opportunity'",
+        ),
+        (  # an org without that custom field
+            "SELECT Sales_Region__c FROM Opportunity",
+            "INVALID_FIELD",
+            "No such column 'Sales_Region__c' on entity 'Opportunity'",
         ),
         (
             "SELECT Id FROM Opportunity WHERE SystemModstamp > '2025-01-01'",

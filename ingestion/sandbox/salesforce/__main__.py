@@ -10,8 +10,9 @@ SANDBOX_SF_CLIENT_ID and SANDBOX_SF_CLIENT_SECRET (defaults `sandbox-client-id` 
 org's daily API request allocation (Sforce-Limit-Info; 403 REQUEST_LIMIT_EXCEEDED past it).
 `--delete-share 0.02` has users delete that share of records (IsDeleted: queryAll lists
 them, query not); `--merge-share 0.02` has them merge that share of accounts and leads
-into another of the same owner (MasterRecordId); `--field-history-months 18` is how long
-OpportunityFieldHistory is kept.
+into another of the same owner (MasterRecordId); `--custom-fields` adds the org's own
+fields to Opportunity (Sales_Region__c, Partner_Channel__c); `--field-history-months 18` is
+how long OpportunityFieldHistory is kept.
 
 The clock, as in the HubSpot sandbox: `POST /_sandbox/clock {"advance_days": 1}` (with a
 bearer token) serves the organisation one day later; every answer's Date header is the
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days-later", type=float, default=0.0, help="start the clock N days on")
     parser.add_argument(
         "--delete-share", type=float, default=0.0, help="share of records users deleted"
+    )
+    parser.add_argument(
+        "--custom-fields", action="store_true", help="the org's own fields on Opportunity"
     )
     parser.add_argument(
         "--merge-share", type=float, default=0.0, help="share of accounts and leads merged"
@@ -91,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         return Organisation(args.preset, args.seed, days_later=days_later, keep_log=False)
 
     options = Options(
-        args.seed, args.delete_share, args.merge_share, args.field_history_months, args.daily_limit
+        seed=args.seed,
+        delete_share=args.delete_share,
+        merge_share=args.merge_share,
+        custom_fields=args.custom_fields,
+        field_history_months=args.field_history_months,
+        daily_limit=args.daily_limit,
     )
     try:
         org = org_at(args.days_later)

@@ -32,6 +32,7 @@ from ingestion.sandbox.salesforce.objects import (
     FIELDS,
     KEY_PREFIXES,
     LABELS,
+    add_custom_fields,
     delete_records,
     merge_records,
     render,
@@ -91,6 +92,7 @@ class Options:
     seed: int = 42
     delete_share: float = 0.0  # records deleted by users (IsDeleted, queryAll only)
     merge_share: float = 0.0  # accounts and leads merged into another (MasterRecordId)
+    custom_fields: bool = False  # the org's own fields on Opportunity (Sales_Region__c, ...)
     field_history_months: int = 18  # OpportunityFieldHistory older than this is gone
     daily_limit: int = DAILY_API_REQUESTS
 
@@ -115,6 +117,9 @@ class SalesforceSandbox:
 
     def use(self, org: Organisation) -> None:
         rows = render(org)
+        self.objects = dict(FIELDS)
+        if self.options.custom_fields:
+            add_custom_fields(self.objects, rows, self.options.seed)
         if self.options.delete_share:
             delete_records(rows, self.options.seed, self.options.delete_share, org.now)
         if self.options.merge_share:
@@ -202,12 +207,12 @@ class SalesforceSandbox:
             {
                 "encoding": "UTF-8",
                 "maxBatchSize": 200,
-                "sobjects": [_sobject(name, version) for name in FIELDS],
+                "sobjects": [_sobject(name, version) for name in self.objects],
             }
         )
 
     async def describe(self, request: Request, version: str) -> Response:
-        name = {n.lower(): n for n in FIELDS}.get(request.path_params["sobject"].lower())
+        name = {n.lower(): n for n in self.objects}.get(request.path_params["sobject"].lower())
         if name is None:
             return self._error(404, "NOT_FOUND", "The requested resource does not exist")
         fields = [
@@ -215,7 +220,7 @@ class SalesforceSandbox:
                 "name": f.name,
                 "label": re.sub(r"(?<=[a-z])(?=[A-Z])", " ", f.name).removesuffix(" Id"),
                 "type": f.type,
-                "custom": False,
+                "custom": f.custom,
                 "nillable": f.nillable,
                 "referenceTo": f.reference_to.split(",") if f.reference_to else [],
                 "relationshipName": f.name.removesuffix("Id") if f.reference_to else None,
@@ -224,18 +229,20 @@ class SalesforceSandbox:
                 "calculated": False,
                 "picklistValues": [],
             }
-            for f in FIELDS[name]
+            for f in self.objects[name]
         ]
         return self._answer({**_sobject(name, version), "fields": fields})
 
     # ------------------------------------------------------------------ query
     async def query(self, request: Request, version: str, include_deleted: bool) -> Response:
         try:
-            query = parse(request.query_params.get("q", ""))
+            query = parse(request.query_params.get("q", ""), self.objects)
         except SoqlError as exc:
             return self._error(400, exc.code, exc.message)
         rows = self.rows[query.object_name]
-        if not include_deleted and "IsDeleted" in FIELDS_BY_OBJECT[query.object_name]:
+        if not include_deleted and any(
+            f.name == "IsDeleted" for f in self.objects[query.object_name]
+        ):
             rows = [r for r in rows if not r["IsDeleted"]]
         found = query.run(rows)
         if query.count_only:
@@ -300,9 +307,6 @@ class SalesforceSandbox:
             return await handler(request, version, **extra)
 
         return endpoint
-
-
-FIELDS_BY_OBJECT = {name: {f.name for f in fields} for name, fields in FIELDS.items()}
 
 
 def _batch_size(request: Request) -> int:

@@ -97,6 +97,7 @@ class Field:
     type: str  # Salesforce's field type: id, reference, string, picklist, boolean, ...
     reference_to: str | None = None  # the object(s) a reference points to, comma-separated
     nillable: bool = True
+    custom: bool = False  # the org's own field (its name ends in __c)
 
 
 # Every object's fields, in the order describe lists them (audit fields last).
@@ -802,3 +803,25 @@ def merge_records(rows: dict[str, list[dict]], seed: int, share: float, now: dat
                     stamp = max(at, opportunity["SystemModstamp"])
                     opportunity["LastModifiedDate"] = opportunity["SystemModstamp"] = stamp
     return merged
+
+
+# The org's own fields (`__c`) that --custom-fields adds to opportunities.
+CUSTOM_FIELDS = {
+    "Sales_Region__c": ["Abşeron", "Gəncə-Daşkəsən", "Lənkəran-Astara", "Şəki-Zaqatala"],
+    "Partner_Channel__c": ["Direct", "Reseller", "Marketplace"],
+}
+
+
+def add_custom_fields(
+    objects: dict[str, list[Field]], rows: dict[str, list[dict]], seed: int, share: float = 0.3
+) -> None:
+    """Custom picklist fields on Opportunity: described (custom: true), and set on that share
+    of opportunities (null on the others, as a field added later is)."""
+    objects["Opportunity"] = objects["Opportunity"] + [
+        Field(name, "picklist", custom=True) for name in CUSTOM_FIELDS
+    ]
+    for row in rows["Opportunity"]:
+        rng = random.Random(f"{seed}:custom:{row['Id']}")
+        chosen = rng.random() < share
+        for name, values in CUSTOM_FIELDS.items():
+            row[name] = rng.choice(values) if chosen else None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from ingestion.sandbox.salesforce.objects import FIELDS
+from ingestion.sandbox.salesforce.objects import FIELDS, Field
 
 TOKEN = re.compile(
     r"""\s*(?:
@@ -163,8 +163,8 @@ class _Parser:
             raise _malformed(self.text, token.column - 1, token.text)
 
 
-def parse(text: str) -> Query:
-    """The query, checked against the sandbox's objects and fields."""
+def parse(text: str, objects: dict[str, list[Field]] = FIELDS) -> Query:
+    """The query, checked against the org's objects and their fields."""
     if not text or not text.strip():
         raise SoqlError("MALFORMED_QUERY", "SOQL statements cannot be empty or null")
     p = _Parser(text)
@@ -180,7 +180,7 @@ def parse(text: str) -> Query:
             selected.append(p.word())
     p.word("FROM")
     obj = p.word()
-    names = {n.lower(): n for n in FIELDS}
+    names = {n.lower(): n for n in objects}
     if obj.text.lower() not in names:
         raise _located(
             text,
@@ -191,7 +191,7 @@ def parse(text: str) -> Query:
             "INVALID_TYPE",
         )
     object_name = names[obj.text.lower()]
-    types = {f.name.lower(): f for f in FIELDS[object_name]}
+    types = {f.name.lower(): f for f in objects[object_name]}
 
     def field_of(token: Token):
         found = types.get(token.text.lower())
