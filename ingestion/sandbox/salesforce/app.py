@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -48,6 +49,7 @@ VERSIONS = [
 OLDEST_VERSION = 20.0
 NEWEST_VERSION = float(VERSIONS[-1][0])
 DEFAULT_BATCH, MIN_BATCH = 2000, 200
+MAX_OPEN_CURSORS = 50  # Salesforce also limits a user's open query cursors
 DAILY_API_REQUESTS = 15_000
 ORG_ID = "00D5g000004CRMSAND"
 INTEGRATION_USER = "0055g00000INTEGRAA"
@@ -112,7 +114,8 @@ class SalesforceSandbox:
         self.org_at = org_at
         self.used = 0
         self.tokens: set[str] = set()
-        self.cursors: dict[str, Cursor] = {}
+        self.cursors: OrderedDict[str, Cursor] = OrderedDict()
+        self.opened = 0  # cursors opened so far: each locator is new
         self.use(org)
 
     def use(self, org: Organisation) -> None:
@@ -165,7 +168,7 @@ class SalesforceSandbox:
             return _oauth_error("unsupported_grant_type", "grant type not supported")
         if client_id != self.client_id:
             return _oauth_error("invalid_client_id", "client identifier invalid")
-        if not hmac.compare_digest(str(client_secret or ""), self.client_secret):
+        if not hmac.compare_digest(str(client_secret or "").encode(), self.client_secret.encode()):
             return _oauth_error("invalid_client", "invalid client credentials")
         token = f"{ORG_ID}!{secrets.token_urlsafe(48)}"
         self.tokens.add(token)
@@ -273,8 +276,11 @@ class SalesforceSandbox:
         body: dict = {"totalSize": len(cursor.rows), "done": end >= len(cursor.rows)}
         if end < len(cursor.rows):
             if not locator:
-                locator = f"{KEY_PREFIXES['QueryLocator']}5g{len(self.cursors):010d}AAA"
+                self.opened += 1
+                locator = f"{KEY_PREFIXES['QueryLocator']}5g{self.opened:010d}AAA"
                 self.cursors[locator] = cursor
+                if len(self.cursors) > MAX_OPEN_CURSORS:  # the oldest is closed, as in an org
+                    self.cursors.popitem(last=False)
             body["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{end}"
         body["records"] = records
         return self._answer(body)
