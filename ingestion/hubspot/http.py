@@ -132,6 +132,8 @@ def crm_session(max_requests_per_10s: int, timeout: float = 30.0, max_attempts: 
     def retry_transport(response: Response | None, exception: BaseException | None) -> bool:
         if not isinstance(exception, TRANSPORT_ERRORS):
             return False
+        if isinstance(exception, requests.exceptions.SSLError):
+            return False  # an untrusted certificate stays untrusted
         return answered.is_set() or not is_connect_failure(exception)
 
     client = Client(
