@@ -221,7 +221,7 @@ class SalesforceSandbox:
         fields = [
             {
                 "name": f.name,
-                "label": re.sub(r"(?<=[a-z])(?=[A-Z])", " ", f.name).removesuffix(" Id"),
+                "label": _words(f.name).removesuffix(" Id"),
                 "type": f.type,
                 "custom": f.custom,
                 "nillable": f.nillable,
@@ -323,12 +323,17 @@ def _batch_size(request: Request) -> int:
     return min(DEFAULT_BATCH, max(MIN_BATCH, int(m.group(1))))
 
 
+def _words(name: str) -> str:
+    """An API name as a label: OpportunityStage -> Opportunity Stage."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+
+
 def _sobject(name: str, version: str) -> dict:
     base = f"/services/data/v{version}/sobjects/{name}"
     return {
         "name": name,
-        "label": re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name),
-        "labelPlural": LABELS.get(name, re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name) + "s"),
+        "label": _words(name),
+        "labelPlural": LABELS.get(name, _words(name) + "s"),
         "keyPrefix": KEY_PREFIXES[name],
         "custom": False,
         "queryable": True,

@@ -686,13 +686,23 @@ def delete_records(rows: dict[str, list[dict]], seed: int, share: float, now: da
     deleted = 0
     for name in DELETABLE:
         for row in rows[name]:
-            rng = random.Random(f"{seed}:delete:{row['Id']}")
-            at = row["CreatedDate"] + timedelta(days=rng.uniform(1, 60))
-            if rng.random() < share and at <= now:
+            at = _user_acts(seed, "delete", row["Id"], row["CreatedDate"], share, now)
+            if at is not None:
                 row["IsDeleted"] = True
                 row["LastModifiedDate"] = row["SystemModstamp"] = at
                 deleted += 1
     return deleted
+
+
+def _user_acts(
+    seed: int, act: str, record: str, since: datetime, share: float, now: datetime
+) -> datetime | None:
+    """When a user does `act` to the record (that share of records, 1-60 days after
+    `since`, drawn from the record's id so that it stays as the clock moves), or None if
+    not (yet)."""
+    rng = random.Random(f"{seed}:{act}:{record}")
+    at = since + timedelta(days=rng.uniform(1, 60))
+    return at if rng.random() < share and at <= now else None
 
 
 def _surveys(org: Organisation) -> dict[str, list[dict]]:
@@ -785,14 +795,13 @@ def merge_records(rows: dict[str, list[dict]], seed: int, share: float, now: dat
         moved: dict[str, tuple[str, datetime]] = {}
         for owned in by_owner.values():
             for loser, survivor in zip(owned[1::2], owned[::2], strict=False):
-                rng = random.Random(f"{seed}:merge:{loser['Id']}")
-                at = max(loser["CreatedDate"], survivor["CreatedDate"])
-                at += timedelta(days=rng.uniform(1, 60))
-                if rng.random() >= share or at > now:
+                since = max(loser["CreatedDate"], survivor["CreatedDate"])
+                at = _user_acts(seed, "merge", loser["Id"], since, share, now)
+                if at is None:
                     continue
                 loser["IsDeleted"], loser["MasterRecordId"] = True, survivor["Id"]
-                for row in (loser, survivor):
-                    row["LastModifiedDate"] = row["SystemModstamp"] = max(at, row["SystemModstamp"])
+                _modified(loser, at)
+                _modified(survivor, at)
                 moved[loser["Id"]] = (survivor["Id"], at)
                 merged += 1
         if name == "Account":
@@ -800,9 +809,13 @@ def merge_records(rows: dict[str, list[dict]], seed: int, share: float, now: dat
                 if opportunity["AccountId"] in moved:
                     survivor, at = moved[opportunity["AccountId"]]
                     opportunity["AccountId"] = survivor
-                    stamp = max(at, opportunity["SystemModstamp"])
-                    opportunity["LastModifiedDate"] = opportunity["SystemModstamp"] = stamp
+                    _modified(opportunity, at)
     return merged
+
+
+def _modified(row: dict, at: datetime) -> None:
+    """The record was changed at `at` (its modification stamps never go back)."""
+    row["LastModifiedDate"] = row["SystemModstamp"] = max(at, row["SystemModstamp"])
 
 
 # The org's own fields (`__c`) that --custom-fields adds to opportunities.

@@ -110,22 +110,21 @@ def _literal(kind: str, raw: str) -> object:
 
 
 def _malformed(text: str, column: int, token: str) -> SoqlError:
-    start = max(0, column - 40)
-    fragment = text[start : column + 40]
-    caret = " " * (column - start) + "^"
-    return SoqlError(
-        "MALFORMED_QUERY",
-        f"\n{fragment}\n{caret}\nERROR at Row:1:Column:{column + 1}\nunexpected token: '{token}'",
-    )
+    """A syntax error at a 0-based column."""
+    return _error_at(text, column, f"unexpected token: '{token}'", "MALFORMED_QUERY")
 
 
 def _located(text: str, token: Token, message: str, code: str) -> SoqlError:
-    start = max(0, token.column - 41)
-    fragment = text[start : token.column + 39]
-    caret = " " * (token.column - 1 - start) + "^"
-    return SoqlError(
-        code, f"\n{fragment}\n{caret}\nERROR at Row:1:Column:{token.column}\n{message}"
-    )
+    return _error_at(text, token.column - 1, message, code)
+
+
+def _error_at(text: str, column: int, message: str, code: str) -> SoqlError:
+    """Salesforce's message: the query around the 0-based column, a caret under it, the
+    1-based column, then what is wrong."""
+    start = max(0, column - 40)
+    fragment = text[start : column + 40]
+    caret = " " * (column - start) + "^"
+    return SoqlError(code, f"\n{fragment}\n{caret}\nERROR at Row:1:Column:{column + 1}\n{message}")
 
 
 class _Parser:
