@@ -8,7 +8,6 @@ own rows and lifting association ids and primary teams into columns.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -22,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import requests
 from dlt.destinations.exceptions import DatabaseException, DestinationConnectionError
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltResource, DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -60,7 +58,8 @@ from ingestion.hubspot.json_answers import (
     parse,
     unique_keys,
 )
-from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
+from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
+from ingestion.warehouse import crm_pipeline
 
 # HubSpot's default contact lifecycle stages, in funnel order.
 LIFECYCLE_STAGES = [
@@ -826,12 +825,6 @@ def _extractions(base_url: str, crm_clock: datetime):
     return extractions()
 
 
-# dlt's load inserts each parquet file with INSERT ... SELECT: without keeping the files'
-# row order DuckDB inserts in parallel (a first load of the large preset: 29 s -> 22 s).
-# Raw rows have no order anyone reads (every model orders by its own columns).
-LOAD_CONFIG = {"preserve_insertion_order": False}
-
-
 def hubspot_pipeline(
     warehouse_path: str,
     pipelines_dir: str,
@@ -841,23 +834,8 @@ def hubspot_pipeline(
 ) -> dlt.Pipeline:
     """The dlt pipeline of one HubSpot connection (ingestion/connections.py): its state in
     pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name."""
-    # dlt compresses its intermediate files by default (gzip, and snappy inside parquet):
-    # files read once from local disk a few seconds later. Uncompressed parquet made a
-    # first load's landing 3 s faster of 24 (medium preset), for twice the package size.
-    os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
-    os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
-    # A loaded package keeps its record of the load, not its files: dlt kept them all, and
-    # the pipelines folder grew by every load (a first load of medium: 400 MB).
-    os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
-    pipeline = dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=dlt.destinations.duckdb(
-            DuckDbCredentials(
-                warehouse_path, global_config=LOAD_CONFIG | duckdb_config(memory_limit)
-            )
-        ),
-        dataset_name=dataset_name,
-        pipelines_dir=pipelines_dir,
+    pipeline = crm_pipeline(
+        warehouse_path, pipelines_dir, pipeline_name, dataset_name, memory_limit
     )
     unnest_child_tables(pipeline, CHILD_TABLE_NAMES)
     return pipeline

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import requests
 
@@ -63,6 +65,7 @@ class SalesforceClient:
         self.token = ""
         self.logins = 0
         self.usage: Usage | None = None
+        self.clock: datetime | None = None  # the org's clock: the Date of its last answer
 
     # ------------------------------------------------------------------ login
     def login(self) -> None:
@@ -97,6 +100,10 @@ class SalesforceClient:
     def limits(self) -> dict:
         return self._get(f"{self._base()}/limits", None)
 
+    def describe(self, object_name: str) -> dict:
+        """The object's describe: its fields (name, type, custom, ...) as this user sees them."""
+        return self._get(f"{self._base()}/sobjects/{object_name}/describe", None)
+
     # ------------------------------------------------------------------ plumbing
     def _base(self) -> str:
         if not self.token:
@@ -119,6 +126,10 @@ class SalesforceClient:
         raise AssertionError("unreachable")
 
     def _count(self, response: requests.Response) -> None:
+        try:
+            self.clock = parsedate_to_datetime(response.headers["Date"])
+        except (KeyError, TypeError, ValueError):
+            pass
         m = USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
         if m is None:
             return

@@ -12,7 +12,7 @@ org's daily API request allocation (Sforce-Limit-Info; 403 REQUEST_LIMIT_EXCEEDE
 them, query not); `--merge-share 0.02` has them merge that share of accounts and leads
 into another of the same owner (MasterRecordId); `--custom-fields` adds the org's own
 fields to Opportunity (Sales_Region__c, Partner_Channel__c); `--field-history-months 18` is
-how long OpportunityFieldHistory is kept.
+how long field history (OpportunityFieldHistory, LeadHistory) is kept.
 
 The clock, as in the HubSpot sandbox: `POST /_sandbox/clock {"advance_days": 1}` (with a
 bearer token) serves the organisation one day later; every answer's Date header is the
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         "--field-history-months",
         type=int,
         default=18,
-        help="OpportunityFieldHistory kept (Salesforce keeps 18 months)",
+        help="field history (OpportunityFieldHistory, LeadHistory) kept, in months (Salesforce: 18)",
     )
     parser.add_argument(
         "--faults",

@@ -31,6 +31,7 @@ from ingestion.sandbox.faults import FaultConfig, FaultInjector
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.salesforce.objects import (
     FIELDS,
+    HISTORY_OBJECTS,
     KEY_PREFIXES,
     LABELS,
     add_custom_fields,
@@ -95,7 +96,7 @@ class Options:
     delete_share: float = 0.0  # records deleted by users (IsDeleted, queryAll only)
     merge_share: float = 0.0  # accounts and leads merged into another (MasterRecordId)
     custom_fields: bool = False  # the org's own fields on Opportunity (Sales_Region__c, ...)
-    field_history_months: int = 18  # OpportunityFieldHistory older than this is gone
+    field_history_months: int = 18  # field history (HISTORY_OBJECTS) older than this is gone
     daily_limit: int = DAILY_API_REQUESTS
 
 
@@ -128,9 +129,8 @@ class SalesforceSandbox:
         if self.options.merge_share:
             merge_records(rows, self.options.seed, self.options.merge_share, org.now)
         kept = org.now - timedelta(days=30.44 * self.options.field_history_months)
-        rows["OpportunityFieldHistory"] = [
-            r for r in rows["OpportunityFieldHistory"] if r["CreatedDate"] >= kept
-        ]
+        for name in HISTORY_OBJECTS:
+            rows[name] = [r for r in rows[name] if r["CreatedDate"] >= kept]
         self.org, self.rows = org, rows
         self.cursors.clear()  # a moved clock ends every open query, as a new day's org would
 

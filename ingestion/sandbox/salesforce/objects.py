@@ -38,6 +38,7 @@ KEY_PREFIXES = {
     "CurrencyType": "02c",
     "DatedConversionRate": "04w",
     "OpportunityFieldHistory": "017",
+    "LeadHistory": "017",
     "Survey": "0Kd",
     "SurveyQuestion": "0Kk",
     "SurveyInvitation": "0Ki",
@@ -65,6 +66,15 @@ CALL_DISPOSITIONS = {
 }
 # The lifecycle stage from which a contact is a converted lead (METRICS.md's lead conversion).
 CONVERTED_AT = "opportunity"
+# A lead's Status for the furthest lifecycle stage it reached before conversion (the org's
+# Lead Status picklist; converted leads are "Closed - Converted"). Salesforce has no stage
+# after conversion on a lead: a contact's later "customer" stage is not in the org.
+LEAD_STATUSES = {
+    "lead": "Open - Not Contacted",
+    "marketingqualifiedlead": "Marketing Qualified",
+    "salesqualifiedlead": "Sales Qualified",
+}
+CONVERTED_STATUS = "Closed - Converted"
 MEETING_MINUTES = 45
 STAGE_LABELS = {sid: label for sid, label, _, _ in STAGES}
 PROBABILITY = {sid: Decimal(probability) * 100 for sid, _, probability, _ in STAGES}
@@ -278,6 +288,16 @@ FIELDS["OpportunityFieldHistory"] = [  # no SystemModstamp: read by CreatedDate
     Field("NewValue", "anyType"),
     AUDIT[0],
 ]
+FIELDS["LeadHistory"] = [  # no SystemModstamp: read by CreatedDate
+    Field("Id", "id", nillable=False),
+    Field("IsDeleted", "boolean", nillable=False),
+    Field("LeadId", "reference", "Lead", nillable=False),
+    Field("Field", "picklist", nillable=False),
+    Field("DataType", "picklist"),
+    Field("OldValue", "anyType"),
+    Field("NewValue", "anyType"),
+    AUDIT[0],
+]
 # Salesforce Feedback Management: a survey per kind (CSAT, NPS) with its one question; per
 # submission an invitation, a response, the answer (NumberValue: the score) and the subject
 # it is about (SubjectId: the opportunity, or the account for NPS).
@@ -335,9 +355,12 @@ LABELS = {
     "Opportunity": "Opportunities",
     "OpportunityHistory": "Opportunity History",
     "OpportunityFieldHistory": "Opportunity Field History",
+    "LeadHistory": "Lead History",
 }
 # The objects a user deletes (IsDeleted: listed by queryAll only).
 DELETABLE = ("Account", "Opportunity", "Lead", "Contact", "Task", "Event")
+# Field history objects: kept for --field-history-months only (Salesforce: 18 months).
+HISTORY_OBJECTS = ("OpportunityFieldHistory", "LeadHistory")
 
 
 def render(org: Organisation) -> dict[str, list[dict]]:
@@ -355,7 +378,10 @@ def render(org: Organisation) -> dict[str, list[dict]]:
         rows["Opportunity"].append(opportunity)
         rows["OpportunityHistory"] += history
         rows["OpportunityFieldHistory"] += owners
-    rows["Lead"] = list(_leads(org))
+    rows["Lead"], rows["LeadHistory"] = [], []
+    for lead, history in _leads(org):
+        rows["Lead"].append(lead)
+        rows["LeadHistory"] += history
     rows["Contact"] = list(_contacts(org))
     rows["Task"] = [t for kind in ("calls", "emails", "tasks") for t in _tasks(org, kind)]
     rows["Task"].sort(key=lambda t: t["Id"])
@@ -512,31 +538,63 @@ def converted_at(stages_reached: list[tuple[str, datetime]]) -> datetime | None:
     return next((at for stage, at in stages_reached if stage in later), None)
 
 
-def _leads(org: Organisation) -> Iterator[dict]:
+def _leads(org: Organisation) -> Iterator[tuple[dict, list[dict]]]:
+    """Each contact as a Lead, with its LeadHistory: a `created` row, a Status change for
+    each later stage it reached before conversion, and at conversion a `leadConverted` row
+    and the change to the converted status (as Salesforce tracks a lead's Status)."""
     companies = org.entities["companies"]
     for e in org.entities["contacts"].values():
         f = e.fields
         converted = converted_at(f["stages_reached"])
         number = int(e.id)
-        yield {
-            "Id": record_id("Lead", number),
-            "IsDeleted": False,
-            "MasterRecordId": None,
-            "FirstName": f["first_name"],
-            "LastName": f["last_name"],
-            "Name": f"{f['first_name']} {f['last_name']}",
-            "Email": f["email"],
-            "Company": companies[f["company"]].fields["name"],
-            "Status": "Closed - Converted" if converted else "Working - Contacted",
-            "LeadSource": "Web",
-            "OwnerId": user_id(org, f["owner"]),
-            "IsConverted": converted is not None,
-            "ConvertedDate": converted.astimezone(org.tz).date() if converted else None,
-            "ConvertedAccountId": record_id("Account", int(f["company"])) if converted else None,
-            "ConvertedContactId": record_id("Contact", number) if converted else None,
-            "ConvertedOpportunityId": None,
-            **_audit(e.created_at, e.updated_at),
-        }
+        statuses = [(LEAD_STATUSES[s], at) for s, at in f["stages_reached"] if s in LEAD_STATUSES]
+        if converted:
+            statuses.append((CONVERTED_STATUS, converted))
+        lid = record_id("Lead", number)
+        history = [_lead_row(lid, number, 0, "created", None, None, e.created_at)]
+        if converted:
+            history.append(_lead_row(lid, number, 1, "leadConverted", None, None, converted))
+        for n, ((old, _), (new, at)) in enumerate(
+            zip(statuses, statuses[1:], strict=False), start=2
+        ):
+            history.append(_lead_row(lid, number, n, "Status", old, new, at))
+        yield (
+            {
+                "Id": lid,
+                "IsDeleted": False,
+                "MasterRecordId": None,
+                "FirstName": f["first_name"],
+                "LastName": f["last_name"],
+                "Name": f"{f['first_name']} {f['last_name']}",
+                "Email": f["email"],
+                "Company": companies[f["company"]].fields["name"],
+                "Status": statuses[-1][0],
+                "LeadSource": "Web",
+                "OwnerId": user_id(org, f["owner"]),
+                "IsConverted": converted is not None,
+                "ConvertedDate": converted.astimezone(org.tz).date() if converted else None,
+                "ConvertedAccountId": record_id("Account", int(f["company"]))
+                if converted
+                else None,
+                "ConvertedContactId": record_id("Contact", number) if converted else None,
+                "ConvertedOpportunityId": None,
+                **_audit(e.created_at, e.updated_at),
+            },
+            history,
+        )
+
+
+def _lead_row(lid: str, number: int, n: int, field: str, old, new, at: datetime) -> dict:
+    return {
+        "Id": record_id("LeadHistory", number * 1000 + n),
+        "IsDeleted": False,
+        "LeadId": lid,
+        "Field": field,
+        "DataType": "Text" if field == "Status" else None,
+        "OldValue": old,
+        "NewValue": new,
+        "CreatedDate": at.astimezone(UTC),
+    }
 
 
 def _contacts(org: Organisation) -> Iterator[dict]:
