@@ -30,7 +30,7 @@ from dlt.sources import DltResource, DltSource
 from ingestion.salesforce.client import SalesforceClient
 
 # Every object read, in load order. The history objects and the survey objects are read
-# like the others; ForecastingQuota needs Collaborative Forecasts with quotas, the Survey*
+# like the others; ForecastingQuota (with the fiscal Period it covers) needs Collaborative Forecasts with quotas, the Survey*
 # objects Feedback Management, CurrencyType and DatedConversionRate multiple currencies.
 OBJECTS = (
     "User",
@@ -47,6 +47,7 @@ OBJECTS = (
     "Contact",
     "Task",
     "Event",
+    "Period",
     "ForecastingQuota",
     "Survey",
     "SurveyQuestion",

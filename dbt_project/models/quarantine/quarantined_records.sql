@@ -3,11 +3,16 @@
 -- graph is filled, so the object types are written here, once: the quarantine share check
 -- (orchestration/lib/catalog.py) reads them back from the manifest, and the build stops if
 -- a quarantine model is left out.
-{% set parts = ['deals', 'calls', 'emails', 'meetings', 'tasks', 'contacts', 'goal_targets', 'feedback_submissions'] %}
+{#- Each CRM kind's quarantine models, built when a connection of the kind is configured. -#}
+{% set parts_by_kind = {
+    'hubspot': ['deals', 'calls', 'emails', 'meetings', 'tasks', 'contacts', 'goal_targets', 'feedback_submissions'],
+} %}
+{% set parts = [] %}
+{% for kind in crm_kinds() %}{% do parts.extend(parts_by_kind.get(kind, [])) %}{% endfor %}
 {% if execute %}
     {% set left_out = [] %}
     {% for node in graph.nodes.values() if node.resource_type == 'model' and node.name.startswith('quarantine_') %}
-        {% if node.name.replace('quarantine_', '', 1) not in parts %}{% do left_out.append(node.name) %}{% endif %}
+        {% if node.config.enabled and node.name.replace('quarantine_', '', 1) not in parts %}{% do left_out.append(node.name) %}{% endif %}
     {% endfor %}
     {% if left_out %}
         {{ exceptions.raise_compiler_error("quarantined_records.sql leaves out " ~ left_out | join(", ") ~ ": add its object type to the parts list there") }}
@@ -26,3 +31,15 @@ select
 from {{ ref('quarantine_' ~ part) }}
 {{ "union all" if not loop.last }}
 {% endfor %}
+{% if not parts %}
+select
+    cast(null as varchar) as quarantine_id,
+    cast(null as varchar) as crm_source,
+    cast(null as varchar) as object_type,
+    cast(null as varchar) as record_id,
+    cast(null as varchar) as loaded_id,
+    cast(null as varchar) as reason,
+    cast(null as varchar) as raw_record,
+    cast(null as varchar) as load_id
+where false
+{% endif %}

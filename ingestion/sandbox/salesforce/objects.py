@@ -35,6 +35,7 @@ KEY_PREFIXES = {
     "Task": "00T",
     "Event": "00U",
     "ForecastingQuota": "0J9",
+    "Period": "026",
     "CurrencyType": "02c",
     "DatedConversionRate": "04w",
     "OpportunityFieldHistory": "017",
@@ -254,10 +255,20 @@ FIELDS |= {
     "ForecastingQuota": [
         Field("Id", "id", nillable=False),
         Field("QuotaOwnerId", "reference", "User", nillable=False),
+        Field("PeriodId", "reference", "Period"),
         Field("StartDate", "date", nillable=False),
         Field("QuotaAmount", "currency"),
         Field("CurrencyIsoCode", "picklist", nillable=False),
         Field("IsAmount", "boolean", nillable=False),
+        *AUDIT,
+    ],
+    "Period": [
+        Field("Id", "id", nillable=False),
+        Field("Type", "picklist"),
+        Field("StartDate", "date", nillable=False),
+        Field("EndDate", "date", nillable=False),
+        Field("Number", "int"),
+        Field("IsForecastPeriod", "boolean", nillable=False),
         *AUDIT,
     ],
     "CurrencyType": [
@@ -386,7 +397,8 @@ def render(org: Organisation) -> dict[str, list[dict]]:
     rows["Task"] = [t for kind in ("calls", "emails", "tasks") for t in _tasks(org, kind)]
     rows["Task"].sort(key=lambda t: t["Id"])
     rows["Event"] = list(_events(org))
-    rows["ForecastingQuota"] = list(_quotas(org))
+    rows["Period"] = list(_periods(org))
+    rows["ForecastingQuota"] = list(_quotas(org, rows["Period"]))
     rows["CurrencyType"], rows["DatedConversionRate"] = _currencies(org)
     rows |= _surveys(org)
     return rows
@@ -499,9 +511,11 @@ def _opportunities(org: Organisation) -> Iterator[tuple[dict, list[dict], list[d
 
 
 def _history(org: Organisation, oid: str, history: dict, currency: str, number: int) -> list[dict]:
+    """A row whenever a tracked value (stage, amount, close date) changes, with the values
+    after the change; setting a value to what it already is adds no row, as in Salesforce."""
     tracked = ("stage", "amount", "expected_close")
     changes = sorted({at for name in tracked for _, at in history.get(name, [])})
-    rows = []
+    rows: list[dict] = []
     for n, at in enumerate(changes):
         value = {
             name: [v for v, ts in history[name] if ts <= at][-1]
@@ -511,23 +525,24 @@ def _history(org: Organisation, oid: str, history: dict, currency: str, number: 
         stage = value.get("stage")
         if stage is None:
             continue
-        rows.append(
-            {
-                "Id": record_id("OpportunityHistory", number * 1000 + n),
-                "OpportunityId": oid,
-                "StageName": STAGE_LABELS[stage],
-                "Amount": Decimal(value["amount"]) if "amount" in value else None,
-                "CurrencyIsoCode": currency,
-                "CloseDate": _local_date(org, value["expected_close"])
-                if "expected_close" in value
-                else None,
-                "Probability": PROBABILITY[stage],
-                "ForecastCategory": FORECAST[stage][0],
-                "IsDeleted": False,
-                "CreatedDate": at.astimezone(UTC),
-                "SystemModstamp": at.astimezone(UTC),
-            }
-        )
+        row = {
+            "Id": record_id("OpportunityHistory", number * 1000 + n),
+            "OpportunityId": oid,
+            "StageName": STAGE_LABELS[stage],
+            "Amount": Decimal(value["amount"]) if "amount" in value else None,
+            "CurrencyIsoCode": currency,
+            "CloseDate": _local_date(org, value["expected_close"])
+            if "expected_close" in value
+            else None,
+            "Probability": PROBABILITY[stage],
+            "ForecastCategory": FORECAST[stage][0],
+            "IsDeleted": False,
+            "CreatedDate": at.astimezone(UTC),
+            "SystemModstamp": at.astimezone(UTC),
+        }
+        if rows and all(rows[-1][k] == row[k] for k in ("StageName", "Amount", "CloseDate")):
+            continue
+        rows.append(row)
     return rows
 
 
@@ -665,14 +680,39 @@ def _events(org: Organisation) -> Iterator[dict]:
         }
 
 
-def _quotas(org: Organisation) -> Iterator[dict]:
+def _periods(org: Organisation) -> Iterator[dict]:
+    """The org's fiscal periods (a calendar fiscal year): every month and quarter from the
+    year its history starts to the year after the clock."""
+    n = 0
+    for year in range(org.start.year, org.now.year + 2):
+        for kind, months in (("Month", 1), ("Quarter", 3)):
+            for first in range(1, 13, months):
+                n += 1
+                start = date(year, first, 1)
+                end = date(year + (first + months > 12), (first + months - 1) % 12 + 1, 1)
+                yield {
+                    "Id": record_id("Period", n),
+                    "Type": kind,
+                    "StartDate": start,
+                    "EndDate": end - timedelta(days=1),
+                    "Number": (first - 1) // months + 1,
+                    "IsForecastPeriod": True,
+                    **_audit(org.start),
+                }
+
+
+def _quotas(org: Organisation, periods: list[dict]) -> Iterator[dict]:
+    """Revenue quotas, each for the fiscal period (month or quarter) it covers."""
     owners = {rep.user_id: rep.owner_id for rep in org.reps}
+    period_of = {(p["Type"], p["StartDate"]): p["Id"] for p in periods}
     for e in org.entities["quotas"].values():
         f = e.fields
+        start = f["period_start"].date()
         yield {
             "Id": record_id("ForecastingQuota", int(e.id)),
             "QuotaOwnerId": user_id(org, owners[f["user_id"]]),
-            "StartDate": f["period_start"].date(),
+            "PeriodId": period_of[("Quarter" if f["quarterly"] else "Month", start)],
+            "StartDate": start,
             "QuotaAmount": f["amount"],
             "CurrencyIsoCode": org.home_currency,
             "IsAmount": True,

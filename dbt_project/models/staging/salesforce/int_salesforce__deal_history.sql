@@ -1,0 +1,62 @@
+-- Salesforce adapter: the history of each opportunity's stage, home-currency amount and
+-- expected close (OpportunityHistory: a row per change with the values after it; a value
+-- is taken from the rows where it changed) and of its owner (OpportunityFieldHistory,
+-- field Owner, the ids' rows; the first owner is the first change's old value, or the
+-- current owner, from creation). Rows Salesforce no longer keeps stay in raw.
+with history as (
+    select
+        crm_source,
+        opportunity_id as deal_id,
+        changed_at,
+        stage_name,
+        cast({{ salesforce_to_home('h.amount', 'h.currency_code', 'h.close_date', 'h.crm_source') }} as varchar) as amount_home,
+        cast({{ local_day_start('close_date') }} as varchar) as expected_close,
+        row_number() over (
+            partition by crm_source, opportunity_id order by changed_at, opportunity_history_id
+        ) as n
+    from {{ ref('stg_salesforce__opportunity_history') }} as h
+    where not is_deleted
+),
+
+changes as (
+    select
+        crm_source,
+        deal_id,
+        changed_at,
+        stage_name,
+        amount_home,
+        expected_close,
+        lag(stage_name) over w as previous_stage,
+        lag(amount_home) over w as previous_amount_home,
+        lag(expected_close) over w as previous_expected_close,
+        n
+    from history
+    window w as (partition by crm_source, deal_id order by n)
+),
+
+owner_changes as (
+    select crm_source, opportunity_id as deal_id, old_value, new_value, changed_at,
+        row_number() over (
+            partition by crm_source, opportunity_id order by changed_at, field_history_id
+        ) as n
+    from {{ ref('stg_salesforce__opportunity_field_history') }}
+    where field = 'Owner' and data_type = 'EntityId' and not is_deleted
+),
+
+opportunities as (
+    select crm_source, opportunity_id as deal_id, owner_id, created_at
+    from {{ ref('stg_salesforce__opportunities') }}
+)
+
+{%- for property, column in [('stage', 'stage_name'), ('amount_home', 'amount_home'), ('expected_close', 'expected_close')] %}
+select crm_source, deal_id, '{{ property }}' as property, {{ column }} as value, changed_at
+from changes
+where n = 1 or {{ column }} is distinct from previous_{{ 'stage' if column == 'stage_name' else column }}
+union all
+{%- endfor %}
+select o.crm_source, o.deal_id, 'owner', coalesce(c.old_value, o.owner_id), o.created_at
+from opportunities as o
+left join owner_changes as c on c.crm_source = o.crm_source and c.deal_id = o.deal_id and c.n = 1
+union all
+select crm_source, deal_id, 'owner', new_value, changed_at
+from owner_changes

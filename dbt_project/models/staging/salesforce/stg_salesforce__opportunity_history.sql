@@ -1,0 +1,13 @@
+-- One row per change of an opportunity's stage, amount, close date or probability, with the
+-- values after the change.
+select
+    crm_source,
+    id as opportunity_history_id,
+    opportunity_id,
+    stage_name,
+    cast(amount as decimal(28, 6)) as amount,
+    currency_iso_code as currency_code,
+    close_date,
+    coalesce(is_deleted, false) as is_deleted,
+    created_date as changed_at
+from {{ crm_raw('salesforce', 'opportunity_history') }}

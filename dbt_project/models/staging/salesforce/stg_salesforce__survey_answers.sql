@@ -1,0 +1,20 @@
+-- One row per answer to a survey question (Feedback Management): its score, the survey,
+-- when the response was completed and what the invitation was about.
+select
+    a.crm_source,
+    a.id as answer_id,
+    s.developer_name as survey_developer_name,
+    s.name as survey_name,
+    cast(a.number_value as decimal(28, 6)) as score,
+    r.completion_date_time as submitted_at,
+    subj.subject_id,
+    subj.subject_entity_type,
+    coalesce(subj.is_deleted, false) as is_deleted,
+    greatest(a.system_modstamp, r.system_modstamp) as updated_at
+from {{ crm_raw('salesforce', 'survey_question_response') }} as a
+inner join {{ crm_raw('salesforce', 'survey_response') }} as r
+    on r.crm_source = a.crm_source and r.id = a.response_id
+inner join {{ crm_raw('salesforce', 'survey') }} as s
+    on s.crm_source = r.crm_source and s.id = r.survey_id
+left join {{ crm_raw('salesforce', 'survey_subject') }} as subj
+    on subj.crm_source = a.crm_source and subj.survey_invitation_id = a.invitation_id
