@@ -30,11 +30,14 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	@$(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode
 	@touch $@
 
-# dagster-dbt reads the manifest; it is prepared here, never parsed at import time.
+# dagster-dbt reads the manifest; it is prepared here, never parsed at import time: the
+# default (HubSpot) one, then those of Salesforce with and without HubSpot (each CRM kind's
+# models are enabled by its connections; orchestration/lib/manifest.py).
 dbt_project/target/manifest.json: $(VENV)/.synced $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.md' 2>/dev/null | grep -v '/target/')
-	@echo "==> dbt parse (manifest for Dagster)"
+	@echo "==> dbt parse (manifests for Dagster)"
 	@cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 	@touch $@
+	@$(BIN)/python -c "from orchestration.lib.manifest import manifest_path as m; m(['salesforce']); m(['hubspot', 'salesforce'])"
 
 demo: setup
 	@$(BIN)/python -m orchestration.demo

@@ -13,7 +13,15 @@ CRM_CONNECTIONS_FILE pointing at a YAML file, that file lists them:
         kind: hubspot
         token_env: HUBSPOT_US_TOKEN
 
-A token is never written in the file: only the name of the variable that holds it.
+      - name: sf_global            # a Salesforce org (connected app, client credentials)
+        kind: salesforce
+        base_url: https://acme.my.salesforce.com   # the org's My Domain (login URL)
+        client_id_env: SF_CLIENT_ID                # the connected app's consumer key
+        client_secret_env: SF_CLIENT_SECRET        # ... and its consumer secret
+        ca_bundle: /etc/ssl/corp-proxy.pem         # optional: certificates to trust
+        api_reserve: 1000                          # optional: daily API calls left alone
+
+A token or secret is never written in the file: only the name of the variable holding it.
 """
 
 from __future__ import annotations
@@ -27,11 +35,23 @@ import yaml
 
 from ingestion.settings import ConfigError, Settings, http_url_problem
 
-KINDS = ("hubspot",)
-DEFAULT_BASE_URLS = {"hubspot": "https://api.hubapi.com"}
+KINDS = ("hubspot", "salesforce")
+DEFAULT_BASE_URLS = {
+    "hubspot": "https://api.hubapi.com",
+    "salesforce": "https://login.salesforce.com",
+}
 DEFAULT_NAME = "hubspot"
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-FIELDS = {"name", "kind", "base_url", "token_env"}
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FIELDS = {
+    "hubspot": {"name", "kind", "base_url", "token_env"},
+    "salesforce": {
+        "name", "kind", "base_url", "client_id_env", "client_secret_env", "ca_bundle",
+        "api_reserve",
+    },
+}  # fmt: skip
+# Daily API calls a Salesforce connection leaves to the org's other integrations.
+DEFAULT_API_RESERVE = 1000
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,12 @@ class Connection:
     kind: str  # which CRM: its connector and its dbt adapter
     base_url: str
     token_env: str  # the environment variable with the token ("" : from Settings.token())
+    # Salesforce: the variables with the connected app's client id and secret, the CA bundle
+    # to verify the org's certificate with (None: the system's), the calls left unused.
+    client_id_env: str = ""
+    client_secret_env: str = ""
+    ca_bundle: str | None = None
+    api_reserve: int = DEFAULT_API_RESERVE
 
     @property
     def raw_schema(self) -> str:
@@ -54,11 +80,21 @@ class Connection:
     def token(self, settings: Settings) -> str:
         if not self.token_env:
             return settings.token()
-        value = os.environ.get(self.token_env, "").strip()
+        return self._secret(self.token_env, "token", settings)
+
+    def client_credentials(self, settings: Settings) -> tuple[str, str]:
+        """A Salesforce connection's client id and secret, from their variables."""
+        return (
+            self._secret(self.client_id_env, "client id", settings),
+            self._secret(self.client_secret_env, "client secret", settings),
+        )
+
+    def _secret(self, variable: str, what: str, settings: Settings) -> str:
+        value = os.environ.get(variable, "").strip()
         if not value:
             raise ConfigError(
-                f"{self.token_env} is not set: connection {self.name!r} of "
-                f"{settings.crm_connections_file} reads its token from it"
+                f"{variable} is not set: connection {self.name!r} of "
+                f"{settings.crm_connections_file} reads its {what} from it"
             )
         return value
 
@@ -96,12 +132,6 @@ def load_connections(settings: Settings) -> list[Connection]:
 def _connection(entry: object, number: int, where: str) -> Connection:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: connection {number} is not a mapping of name, kind, ...")
-    unknown = sorted(set(entry) - FIELDS)
-    if unknown:
-        raise ConfigError(
-            f"{where}: connection {number} has unknown field {unknown[0]!r} "
-            f"(fields: {', '.join(sorted(FIELDS))})"
-        )
     name = str(entry.get("name", ""))
     if not NAME.fullmatch(name):
         raise ConfigError(
@@ -114,17 +144,52 @@ def _connection(entry: object, number: int, where: str) -> Connection:
             f"{where}: connection {name!r} kind {kind!r} is not supported (one of: "
             f"{', '.join(KINDS)})"
         )
+    unknown = sorted(set(entry) - FIELDS[kind])
+    if unknown:
+        raise ConfigError(
+            f"{where}: connection {name!r} has unknown field {unknown[0]!r} "
+            f"(fields of a {kind} connection: {', '.join(sorted(FIELDS[kind]))})"
+        )
     base_url = str(entry.get("base_url") or DEFAULT_BASE_URLS[kind]).rstrip("/")
     problem = http_url_problem(base_url)
     if problem:
         raise ConfigError(f"{where}: connection {name!r} base_url {base_url!r}: {problem}")
-    token_env = str(entry.get("token_env", ""))
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+
+    def variable(field: str, holds: str) -> str:
+        value = str(entry.get(field, ""))
+        if not ENV_NAME.fullmatch(value):
+            raise ConfigError(
+                f"{where}: connection {name!r} needs {field}, the name of the environment "
+                f"variable holding its {holds}"
+            )
+        return value
+
+    if kind == "hubspot":
+        return Connection(name, kind, base_url, variable("token_env", "token"))
+    ca_bundle = entry.get("ca_bundle")
+    if ca_bundle is not None and not Path(str(ca_bundle)).is_file():
         raise ConfigError(
-            f"{where}: connection {name!r} needs token_env, the name of the environment "
-            "variable holding its token"
+            f"{where}: connection {name!r} ca_bundle {ca_bundle!r} is not a file (the PEM "
+            "file of the certificates to trust)"
         )
-    return Connection(name, kind, base_url, token_env)
+    reserve = entry.get("api_reserve", DEFAULT_API_RESERVE)
+    if not isinstance(reserve, int) or isinstance(reserve, bool) or reserve < 0:
+        raise ConfigError(
+            f"{where}: connection {name!r} api_reserve {reserve!r} should be a whole number "
+            "of daily API calls, 0 or more"
+        )
+    return Connection(
+        name,
+        kind,
+        base_url,
+        token_env="",
+        client_id_env=variable("client_id_env", "client id (the connected app's consumer key)"),
+        client_secret_env=variable(
+            "client_secret_env", "client secret (the connected app's consumer secret)"
+        ),
+        ca_bundle=str(ca_bundle) if ca_bundle is not None else None,
+        api_reserve=reserve,
+    )
 
 
 def dbt_connections(settings: Settings) -> list[dict[str, str]]:

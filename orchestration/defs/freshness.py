@@ -24,7 +24,7 @@ def newest_change_queries(manifest: Manifest) -> dict[dg.AssetKey, str]:
     return {
         **{
             t.key: f"select max({t.loaded_at_field}) from {t.relation} "
-            "where not coalesce(archived, false)"
+            f"where not coalesce({t.deleted_column}, false)"
             for t in watched_raw_tables(manifest)
         },
         # Marts describe the warehouse's newest change (intermediate.int_data_as_of).

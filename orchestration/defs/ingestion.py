@@ -1,7 +1,10 @@
 """Raw layer: each CRM connection -> DuckDB `raw_<connection>` through dlt.
 
 One asset group per connection (ingestion/connections.py); with no connections file that is
-the single HubSpot connection `hubspot` of CRM_BASE_URL / CRM_ACCESS_TOKEN (`raw_hubspot`)."""
+the single HubSpot connection `hubspot` of CRM_BASE_URL / CRM_ACCESS_TOKEN (`raw_hubspot`).
+A Salesforce connection's asset reads every object changed since its last load (a backfill
+range re-reads nothing older: Salesforce rows are merged on Id, the state says where the
+last load ended)."""
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
@@ -16,10 +19,13 @@ from ingestion.hubspot.source import (
     hubspot_source,
     new_tables,
 )
+from ingestion.salesforce.client import SalesforceClient
+from ingestion.salesforce.source import OBJECTS, salesforce_source
 from ingestion.settings import ConfigError, Settings, load_settings_or_defaults
+from ingestion.warehouse import crm_pipeline
 from orchestration.lib.config import check_all_settings
 from orchestration.lib.errors import UserFacingError
-from orchestration.lib.load_errors import corrupt_state, load_failure
+from orchestration.lib.load_errors import causes, corrupt_state, load_failure
 from orchestration.lib.partitions import DAILY, window_of
 from orchestration.lib.translators import HubSpotDltTranslator
 
@@ -42,6 +48,8 @@ def _connection_named(settings: Settings, name: str) -> Connection:
 
 def raw_assets(connection: Connection) -> dg.AssetsDefinition:
     """The dlt asset of one connection: its raw tables, keys raw_<name>/<resource>."""
+    if connection.kind == "salesforce":
+        return salesforce_assets(connection)
     # Built once for the asset graph only; the run builds its own from the current settings.
     spec_source = hubspot_source("https://api.hubapi.com", "unused-at-definition-time")
     spec_pipeline = hubspot_pipeline(
@@ -112,6 +120,81 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
             raise error from None
 
     return _raw
+
+
+# Enough of a describe to name each object's table at definition time (no request).
+SPEC_DESCRIBE = {"fields": [{"name": "Id", "type": "id"}]}
+
+
+def salesforce_assets(connection: Connection) -> dg.AssetsDefinition:
+    spec_client = SalesforceClient("https://login.salesforce.com", "unused", "unused")
+    spec_source = salesforce_source(spec_client, describes=dict.fromkeys(OBJECTS, SPEC_DESCRIBE))
+    spec_pipeline = crm_pipeline(
+        "data/warehouse.duckdb", "data/.dlt_pipelines", connection.pipeline_name,
+        connection.raw_schema,
+    )  # fmt: skip
+
+    @dlt_assets(
+        dlt_source=spec_source,
+        dlt_pipeline=spec_pipeline,
+        name=connection.name,
+        dagster_dlt_translator=HubSpotDltTranslator(connection.raw_schema),
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=DUCKDB_POOL,
+    )
+    def _raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+        """Extract the Salesforce objects changed since the last load (every row, on the
+        first run) and merge them into the connection's raw schema."""
+        try:
+            settings = check_all_settings()
+            current = _connection_named(settings, connection.name)
+            client_id, secret = current.client_credentials(settings)
+            client = SalesforceClient(
+                current.base_url,
+                client_id,
+                secret,
+                ca_bundle=current.ca_bundle,
+                reserve=current.api_reserve,
+                timeout=settings.crm_request_timeout_seconds,
+            )
+            source = salesforce_source(client)  # login and describes: wrong settings stop here
+        except (ConfigError, CrmUnavailable) as exc:
+            raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            pipeline = crm_pipeline(
+                str(settings.warehouse_path), str(settings.dlt_pipelines_dir),
+                current.pipeline_name, current.raw_schema, settings.duckdb_memory_limit,
+            )  # fmt: skip
+        except ValueError:
+            raise corrupt_state(settings.dlt_pipelines_dir) from None
+        try:
+            yield from dlt.run(
+                context=context,
+                dlt_source=source,
+                dlt_pipeline=pipeline,
+                loader_file_format="parquet",
+            )
+        except Exception as exc:
+            cause = _crm_cause(exc)
+            if cause is not None:
+                raise UserFacingError(
+                    str(cause), retryable=isinstance(cause, CrmUnreachable)
+                ) from None
+            error = load_failure(
+                exc, current.base_url, settings.warehouse_path, settings.dlt_pipelines_dir
+            )
+            if error is None:
+                raise
+            raise error from None
+
+    return _raw
+
+
+def _crm_cause(exc: BaseException) -> CrmUnavailable | None:
+    """The CRM's refusal behind a failed extraction (dlt wraps it), if that is the cause."""
+    return next((c for c in causes(exc) if isinstance(c, CrmUnavailable)), None)
 
 
 def _window(context: dg.AssetExecutionContext):

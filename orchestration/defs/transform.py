@@ -16,13 +16,14 @@ from ingestion.connections import dbt_connections
 from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
 from orchestration.defs.ingestion import CONNECTIONS, DUCKDB_POOL
 from orchestration.lib.errors import UserFacingError
+from orchestration.lib.manifest import manifest_path
 from orchestration.lib.partitions import run_window
 from orchestration.lib.translators import WarehouseDbtTranslator
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# Prepared by `make setup` (dbt parse); never parsed here, at import time.
-MANIFEST: Path = dbt_project.manifest_path
+# Prepared by `make setup` (dbt parse) for the configured CRM kinds (lib/manifest.py).
+MANIFEST: Path = manifest_path(c.kind for c in CONNECTIONS)
 DBT_DEFAULT_VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 if not MANIFEST.exists():
     raise FileNotFoundError(f"{MANIFEST} is missing: run `make setup` to prepare the dbt manifest")

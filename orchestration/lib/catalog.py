@@ -24,11 +24,11 @@ from typing import Any
 import dagster as dg
 
 from ingestion.connections import connections_or_default
-from ingestion.settings import PROJECT_ROOT, load_settings_or_defaults
+from ingestion.settings import load_settings_or_defaults
+from orchestration.lib.manifest import manifest_path
 from orchestration.lib.translators import WarehouseDbtTranslator
 
 Manifest = Mapping[str, Any]
-MANIFEST_PATH = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
 MART_FOLDER = ("marts", "performance")  # models/marts/performance/
 QUARANTINE_UNION = "quarantined_records"
 QUARANTINE_PREFIX = "quarantine_"
@@ -46,6 +46,8 @@ class RawTable:
     relation: str  # schema.table in the warehouse
     key: dg.AssetKey
     loaded_at_field: str
+    # The column marking a record deleted in the CRM (source meta deleted_column).
+    deleted_column: str = "archived"
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,11 @@ class QuarantinedObject:
 
 
 @cache
-def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
+def load_manifest(path: Path | None = None) -> Manifest:
+    """The manifest of the configured CRM kinds (orchestration/lib/manifest.py)."""
+    if path is None:
+        kinds = [c.kind for c in connections_or_default(load_settings_or_defaults())]
+        path = manifest_path(kinds)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `make setup` to prepare the dbt manifest")
     return json.loads(path.read_text())
@@ -121,7 +127,12 @@ def served_schemas(manifest: Manifest | None = None) -> tuple[str, ...]:
 def watched_raw_tables(manifest: Manifest | None = None) -> list[RawTable]:
     manifest = manifest or load_manifest()
     return [
-        RawTable(relation, key, s["loaded_at_field"])
+        RawTable(
+            relation,
+            key,
+            s["loaded_at_field"],
+            (s.get("source_meta") or {}).get("deleted_column", "archived"),
+        )
         for _, s in sorted(manifest["sources"].items())
         if s.get("loaded_at_field")
         for _, relation, key in _raw_relations(s)

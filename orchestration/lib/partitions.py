@@ -33,15 +33,29 @@ def crm_clock() -> datetime | None:
     """The CRM's clock now (its Date header), or None when it cannot be asked (no CRM
     configured, a wrong setting, unreachable: the run itself then says so in one line)."""
     from ingestion.connections import load_connections
-    from ingestion.hubspot.preflight import CrmUnavailable, check_crm
+    from ingestion.hubspot.preflight import CrmUnavailable
     from ingestion.settings import ConfigError, load_settings
 
     try:
         settings = load_settings()
         # Several connections: the earliest clock (a night is complete when it is for all).
-        return min(check_crm(c.base_url, c.token(settings)) for c in load_connections(settings))
+        return min(_clock(c, settings) for c in load_connections(settings))
     except (ConfigError, CrmUnavailable):
         return None
+
+
+def _clock(connection, settings) -> datetime:
+    from ingestion.hubspot.preflight import check_crm
+    from ingestion.salesforce.client import SalesforceClient
+
+    if connection.kind == "salesforce":
+        client = SalesforceClient(
+            connection.base_url, *connection.client_credentials(settings),
+            ca_bundle=connection.ca_bundle, reserve=connection.api_reserve,
+        )  # fmt: skip
+        client.limits()
+        return client.clock or datetime.now(UTC)
+    return check_crm(connection.base_url, connection.token(settings))
 
 
 def last_complete_crm_day() -> str:

@@ -53,6 +53,34 @@ def test_a_file_lists_several_connections_with_their_token_variables(settings_wi
         us.token(settings)
 
 
+def test_a_salesforce_connection_names_its_client_credentials_variables(
+    settings_with, monkeypatch, tmp_path
+):
+    (tmp_path / "ca.pem").write_text("certificates")
+    settings = settings_with(
+        "connections:\n"
+        "  - {name: hubspot, kind: hubspot, token_env: HS_TOKEN}\n"
+        "  - {name: sf, kind: salesforce, base_url: 'https://acme.my.salesforce.com/',\n"
+        f"     client_id_env: SF_ID, client_secret_env: SF_SECRET, ca_bundle: '{tmp_path}/ca.pem',\n"
+        "     api_reserve: 250}\n"
+    )
+    monkeypatch.setenv("SF_ID", "3MVG9-key")
+    _, sf = load_connections(settings)
+    assert (sf.kind, sf.base_url, sf.raw_schema, sf.pipeline_name) == (
+        "salesforce", "https://acme.my.salesforce.com", "raw_sf", "salesforce_sf"
+    )  # fmt: skip
+    assert (sf.ca_bundle, sf.api_reserve) == (f"{tmp_path}/ca.pem", 250)
+    with pytest.raises(
+        ConfigError, match="^SF_SECRET is not set: connection 'sf' of .* client secret"
+    ):
+        sf.client_credentials(settings)
+    monkeypatch.setenv("SF_SECRET", " s3cret ")
+    assert sf.client_credentials(settings) == ("3MVG9-key", "s3cret")
+    assert dbt_connections(settings) == [
+        {"name": "hubspot", "kind": "hubspot"}, {"name": "sf", "kind": "salesforce"}
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -65,13 +93,32 @@ def test_a_file_lists_several_connections_with_their_token_variables(settings_wi
             "connection 1 name 'A' must be lower case letters",
         ),
         (
+            "connections: [{name: p, kind: pipedrive, token_env: T}]",
+            "connection 'p' kind 'pipedrive' is not supported (one of: hubspot, salesforce)",
+        ),
+        (
             "connections: [{name: sf, kind: salesforce, token_env: T}]",
-            "connection 'sf' kind 'salesforce' is not supported (one of: hubspot)",
+            "connection 'sf' has unknown field 'token_env' (fields of a salesforce connection:",
+        ),
+        (
+            "connections: [{name: sf, kind: salesforce, client_id_env: I}]",
+            "connection 'sf' needs client_secret_env, the name of the environment variable "
+            "holding its client secret",
+        ),
+        (
+            "connections: [{name: sf, kind: salesforce, client_id_env: I, client_secret_env: S, "
+            "ca_bundle: /nowhere.pem}]",
+            "connection 'sf' ca_bundle '/nowhere.pem' is not a file",
+        ),
+        (
+            "connections: [{name: sf, kind: salesforce, client_id_env: I, client_secret_env: S, "
+            "api_reserve: -5}]",
+            "connection 'sf' api_reserve -5 should be a whole number of daily API calls",
         ),
         ("connections: [{name: a, kind: hubspot}]", "connection 'a' needs token_env"),
         (
             "connections: [{name: a, kind: hubspot, token_env: T, token: secret}]",
-            "connection 1 has unknown field 'token'",
+            "connection 'a' has unknown field 'token'",
         ),
         (
             "connections: [{name: a, kind: hubspot, token_env: T, base_url: 'ftp://x'}]",
