@@ -25,7 +25,7 @@ from ..kpi_compare import compare_all, compare_company
 ROOT = Path(__file__).resolve().parents[2]
 SF_SEED, HS_SEED = 42, 7
 # Field history as far back as the generated history: these tests compare the whole of it
-# (tests/ingestion/test_salesforce_history.py covers what the API no longer serves).
+# (tests/ingestion/test_salesforce_source.py covers what the API no longer serves).
 SF_ARGS = ("--field-history-months", "60")
 
 
