@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 import requests
 from dlt.sources.helpers.requests import Session
 
-from ingestion.hubspot.http import (
+from ingestion.http import (
     DAILY_LIMIT_USED_UP,
     CrmUnavailable,
     CrmUnreachable,

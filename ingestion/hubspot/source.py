@@ -27,6 +27,15 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_source
 
+from ingestion.http import (
+    DAILY_LIMIT_USED_UP,
+    CrmUnavailable,
+    CrmUnreachable,
+    crm_session,
+    is_daily_limit,
+    json_of,
+    transport_failure,
+)
 from ingestion.hubspot.arrow_pages import (
     TIMESTAMP,
     ChildTable,
@@ -37,15 +46,6 @@ from ingestion.hubspot.arrow_pages import (
 )
 from ingestion.hubspot.changes import ChangedRecords, list_pages, read_batch, to_datetime
 from ingestion.hubspot.cpu import CPU_BOUND
-from ingestion.hubspot.http import (
-    DAILY_LIMIT_USED_UP,
-    CrmUnavailable,
-    CrmUnreachable,
-    crm_session,
-    is_daily_limit,
-    json_of,
-    transport_failure,
-)
 from ingestion.hubspot.json_answers import (
     Answer,
     Digests,

@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
-from ingestion.hubspot.http import (
+from ingestion.http import (
     CrmUnavailable,
     CrmUnreachable,
     crm_session,

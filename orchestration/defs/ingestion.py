@@ -10,8 +10,8 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from ingestion.connections import Connection, connections_or_default, load_connections
+from ingestion.http import CrmUnavailable, CrmUnreachable, crm_session
 from ingestion.hubspot.cpu import fewer_collections
-from ingestion.hubspot.http import CrmUnavailable, CrmUnreachable, crm_session
 from ingestion.hubspot.preflight import check_crm
 from ingestion.hubspot.source import (
     discover_custom_properties,

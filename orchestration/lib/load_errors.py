@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import requests
 
-from ingestion.hubspot.http import (
+from ingestion.http import (
     DAILY_LIMIT_USED_UP,
     TRANSPORT_ERRORS,
     is_daily_limit,

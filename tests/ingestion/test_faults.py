@@ -9,7 +9,7 @@ import duckdb
 import httpx
 import pytest
 
-from ingestion.hubspot.http import RollingWindowLimiter
+from ingestion.http import RollingWindowLimiter
 from ingestion.hubspot.source import hubspot_pipeline, hubspot_source
 from ingestion.sandbox.drift import add_custom_properties, archive_records
 from ingestion.sandbox.generator import Organisation

@@ -12,8 +12,8 @@ import httpx
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
+from ingestion.http import crm_session
 from ingestion.hubspot.changes import ChangedRecords
-from ingestion.hubspot.http import crm_session
 from ingestion.hubspot.source import INCREMENTAL
 from ingestion.sandbox.drift import add_custom_properties
 from ingestion.sandbox.generator import Organisation, iso

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from dagster_dlt import DagsterDltResource
 
-from ingestion.hubspot.http import CrmUnavailable, CrmUnreachable, crm_session
+from ingestion.http import CrmUnavailable, CrmUnreachable, crm_session
 from ingestion.hubspot.preflight import check_crm
 from ingestion.hubspot.source import discover_custom_properties, hubspot_pipeline, hubspot_source
 from ingestion.sandbox.drift import add_custom_properties

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingestion.hubspot.http import CrmUnavailable, CrmUnreachable
+from ingestion.http import CrmUnavailable, CrmUnreachable
 from ingestion.salesforce.client import SalesforceClient
 from ingestion.sandbox.generator import Organisation
 from ingestion.sandbox.runner import free_port

@@ -12,7 +12,7 @@ import pytest
 import requests
 from dagster._core.definitions.policy import calculate_delay
 
-from ingestion.hubspot.http import crm_session, is_connect_failure
+from ingestion.http import crm_session, is_connect_failure
 from ingestion.sandbox.runner import free_port
 from orchestration.defs.jobs import STEP_RETRY, retry_delays
 

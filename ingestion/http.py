@@ -1,6 +1,8 @@
-"""The HTTP session the HubSpot source uses: retries with backoff, and a client-side
-rate limiter shared by every resource, so parallel extraction stays under the account's
-limit while using nearly all of it."""
+"""The HTTP session every CRM connector uses, and the errors a CRM answers with: retries
+with backoff, and a client-side rate limiter shared by every resource, so parallel
+extraction stays under the account's limit while using nearly all of it (HubSpot counts
+requests per 10 seconds; Salesforce per day, read from its answers instead). The daily-cap,
+transport and non-JSON messages name HubSpot's settings: its connector reads them."""
 
 from __future__ import annotations
 
