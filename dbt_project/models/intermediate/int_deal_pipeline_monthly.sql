@@ -28,7 +28,11 @@ with months as (
 restated as (
     select distinct s.deal_key
     from {{ ref('int_deal_state_daily') }} as s
-    where s.deal_updated_at > (select coalesce(max(t.deal_updated_at), '1900-01-01') from {{ this }} as t)
+    -- each connection from its own newest change (their loads run apart)
+    where s.deal_updated_at > (
+        select coalesce(max(t.deal_updated_at), '1900-01-01') from {{ this }} as t
+        where t.crm_source = s.crm_source
+    )
         or s.date_day >= (select coalesce(max(t.month_start), '1900-01-01') from {{ this }} as t)
         -- qualified_min_probability changed since: the deals it re-qualifies
         or s.deal_key in (

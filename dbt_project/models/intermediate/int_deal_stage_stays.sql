@@ -45,7 +45,11 @@ stages as (
 {% if restate_some %}
 restated as (
     select crm_source, deal_id from deals
-    where deal_updated_at > (select coalesce(max(t.deal_updated_at), '1900-01-01') from {{ this }} as t)
+    -- each connection from its own newest change (their loads run apart)
+    where deal_updated_at > (
+        select coalesce(max(t.deal_updated_at), '1900-01-01') from {{ this }} as t
+        where t.crm_source = deals.crm_source
+    )
         {{ or_changed_in_window('deal_updated_at') }}
     union
     select t.crm_source, t.deal_id

@@ -44,7 +44,10 @@ deals as (
     ) as h on h.crm_source = d.crm_source and h.deal_id = d.deal_id
     {% if incremental_with(['deal_key']) %}
     where greatest(d.updated_at, coalesce(h.last_changed_at, d.updated_at))
-            > (select max(deal_updated_at) from {{ this }})
+            > (  -- each connection from its own newest change (their loads run apart)
+                select coalesce(max(t.deal_updated_at), '1900-01-01') from {{ this }} as t
+                where t.crm_source = d.crm_source
+            )
         or d.deal_key in (
             select deal_key from {{ this }}
             where date_day = (select max(date_day) from {{ this }})

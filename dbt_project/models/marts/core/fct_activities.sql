@@ -41,7 +41,10 @@ valid as (
     {% if restate_changes %}
     where (
             a.updated_at is null
-            or a.updated_at >= (select max(t.updated_at) from {{ this }} as t)
+            -- each connection from its own newest change (their loads run apart)
+            or a.updated_at >= (
+                select max(t.updated_at) from {{ this }} as t where t.crm_source = a.crm_source
+            )
             or exists (
                 select 1 from merged_deals as m
                 where m.crm_source = a.crm_source and m.merged_id = a.deal_id
