@@ -39,8 +39,9 @@ dbt_project/target/manifest.json: $(VENV)/.synced $(shell find dbt_project -name
 	@touch $@
 	@$(BIN)/python -c "from orchestration.lib.manifest import manifest_path as m; m(['salesforce']); m(['hubspot', 'salesforce'])"
 
+# CRM=salesforce reads the Salesforce sandbox instead, CRM=both the two at once.
 demo: setup
-	@$(BIN)/python -m orchestration.demo
+	@$(BIN)/python -m orchestration.demo --crm $(or $(CRM),hubspot)
 
 # The full suite; the slowest tests are listed at the end (their cost stays visible).
 test: setup

@@ -1,6 +1,9 @@
 """`make demo`: start the CRM sandbox, run the nightly job once, show what was built.
 
-The run is a real Dagster run recorded in DAGSTER_HOME, so `make dev` shows it afterwards.
+`make demo CRM=salesforce` reads the Salesforce sandbox instead, `CRM=both` a HubSpot portal
+and a Salesforce org at once (two connections, written to demo-connections.yml beside the
+warehouse). The
+run is a real Dagster run recorded in DAGSTER_HOME, so `make dev` shows it afterwards.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ import os
 import re
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
 
 from ingestion.sandbox.generator import PRESETS, unknown_preset_message
 from ingestion.sandbox.runner import sandbox_process
+from ingestion.sandbox.salesforce.runner import salesforce_process
 from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
 from orchestration.lib.config import check_all_settings
 from orchestration.lib.runs import first_failure, project_instance, run_nightly_job
 
 MARTS_SCHEMA = "marts"
+CRMS = ("hubspot", "salesforce", "both")
 
 
 def step(message: str) -> None:
@@ -89,6 +95,29 @@ def summary(warehouse: str, serving_path: str) -> str:
     return "\n".join(lines)
 
 
+def demo_connections(org, folder: Path, with_hubspot: bool) -> Path:
+    """The demo's connections file (beside the warehouse): the Salesforce sandbox (its
+    client id and secret in variables, as a real org's), and the HubSpot sandbox of
+    CRM_BASE_URL beside it."""
+    os.environ["DEMO_SF_CLIENT_ID"] = org.client_id
+    os.environ["DEMO_SF_CLIENT_SECRET"] = org.client_secret
+    lines = ["# Written by `make demo CRM=...`: the sandboxes of the demo run.", "connections:"]
+    if with_hubspot:
+        lines.append(
+            f"  - {{name: hubspot, kind: hubspot, base_url: '{os.environ['CRM_BASE_URL']}', "
+            "token_env: CRM_ACCESS_TOKEN}"
+        )
+    lines.append(
+        f"  - {{name: salesforce, kind: salesforce, base_url: '{org.base_url}', "
+        "client_id_env: DEMO_SF_CLIENT_ID, client_secret_env: DEMO_SF_CLIENT_SECRET, "
+        f"ca_bundle: '{org.ca_file}'}}"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo-connections.yml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 README = PROJECT_ROOT / "README.md"
 README_BLOCK = re.compile(
     r"(<!-- demo-output:begin[^\n]*-->\n```\n)(.*?)(```\n<!-- demo-output:end -->)", re.S
@@ -115,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default=os.environ.get("SANDBOX_PRESET", "small"))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
+        "--crm",
+        choices=CRMS,
+        default=os.environ.get("CRM") or "hubspot",
+        help="the sandbox CRM to read: hubspot, salesforce, or both at once",
+    )
+    parser.add_argument(
         "--write-readme",
         action="store_true",
         help="also replace the demo output quoted in README.md with this run's",
@@ -128,15 +163,30 @@ def main(argv: list[str] | None = None) -> int:
     # The demo reads its own sandbox only, whatever connections are configured.
     os.environ["CRM_CONNECTIONS_FILE"] = ""
     try:
-        check_all_settings(crm_base_url="http://127.0.0.1", crm_access_token="sandbox")
+        checked = check_all_settings(crm_base_url="http://127.0.0.1", crm_access_token="sandbox")
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    step(f"starting the CRM sandbox (preset {args.preset}, seed {args.seed})")
-    with sandbox_process(args.preset, args.seed) as sandbox:
-        os.environ["CRM_BASE_URL"] = sandbox.base_url
-        os.environ["CRM_ACCESS_TOKEN"] = sandbox.token
+    with ExitStack() as sandboxes:
+        if args.crm in ("hubspot", "both"):
+            step(f"starting the HubSpot sandbox (preset {args.preset}, seed {args.seed})")
+            hubspot = sandboxes.enter_context(sandbox_process(args.preset, args.seed))
+            os.environ["CRM_BASE_URL"] = hubspot.base_url
+            os.environ["CRM_ACCESS_TOKEN"] = hubspot.token
+            step(f"sandbox serving HubSpot API v3 at {hubspot.base_url}")
+        if args.crm in ("salesforce", "both"):
+            # Another organisation than the HubSpot sandbox's (its own seed, the same in
+            # both modes: the raw tables of one sandbox never meet another's).
+            seed = args.seed + 1
+            step(f"starting the Salesforce sandbox (preset {args.preset}, seed {seed})")
+            org = sandboxes.enter_context(salesforce_process(args.preset, seed))
+            os.environ["CRM_CONNECTIONS_FILE"] = str(
+                demo_connections(
+                    org, checked.warehouse_path.parent, with_hubspot=args.crm == "both"
+                )
+            )
+            step(f"sandbox serving the Salesforce REST API at {org.base_url}")
         # The sandbox has no rate limit (unless faults are switched on): go fast.
         os.environ.setdefault("CRM_MAX_REQUESTS_PER_10S", "1000")
         try:
@@ -144,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        step(f"sandbox serving HubSpot API v3 at {sandbox.base_url}")
         step(f"running the nightly job: extract (dlt) -> {settings.warehouse_path} -> dbt build")
         instance = project_instance()
         result = run_nightly_job(instance)

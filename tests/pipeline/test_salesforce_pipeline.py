@@ -111,3 +111,35 @@ def test_salesforce_and_hubspot_each_equal_their_truth(salesforce_and_hubspot):
         problems = compare_all(str(warehouse), truth, crm_source=name)
         assert {mart: p[:5] for mart, p in problems.items() if p} == {}, name
     assert compare_company(str(warehouse), list(truths.values())) == []
+
+
+def test_the_demo_reads_both_crms_at_once(tmp_path):
+    """`make demo CRM=both`: a HubSpot and a Salesforce sandbox, one run, both published."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
+        "SERVING_PATH": str(tmp_path / "serving.duckdb"),
+        "DAGSTER_HOME": str(home),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.demo", "--crm", "both"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "sandbox serving HubSpot API v3" in done.stdout
+    assert "sandbox serving the Salesforce REST API" in done.stdout
+    assert (
+        "client_secret_env: DEMO_SF_CLIENT_SECRET"
+        in (tmp_path / "demo-connections.yml").read_text()
+    )
+    served = duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True)
+    try:
+        sources = served.execute(
+            "select distinct crm_source from marts.mart_rep_performance_monthly order by 1"
+        ).fetchall()
+    finally:
+        served.close()
+    assert sources == [("hubspot",), ("salesforce",)]
