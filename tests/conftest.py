@@ -200,6 +200,7 @@ PIPELINE_CALLS = (
     "run_nightly_job(",
     "sandbox_process(",
     "salesforce_process(",
+    "nightly_run(",  # tests/salesforce_runs.py
     "execute_in_process(",
 )
 

@@ -8,62 +8,19 @@ import os
 import shutil
 import subprocess
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingestion.sandbox.generator import Organisation
-from ingestion.sandbox.runner import sandbox_process
-from ingestion.sandbox.salesforce.runner import salesforce_process
 from ingestion.sandbox.salesforce.truth import SalesforceTruth
 from ingestion.sandbox.truth import Truth
 
 from ..kpi_compare import compare_all, compare_company
+from ..salesforce_runs import HS_SEED, SF_SEED, nightly_run
 
 ROOT = Path(__file__).resolve().parents[2]
-SF_SEED, HS_SEED = 42, 7
-# Field history as far back as the generated history: these tests compare the whole of it
-# (tests/ingestion/test_salesforce_source.py covers what the API no longer serves).
-SF_ARGS = ("--field-history-months", "60")
-
-
-def nightly_run(folder: Path, hubspot: bool) -> tuple[Path, subprocess.CompletedProcess]:
-    """`make run`'s nightly run (its own process: connections are read when the
-    definitions load) with a connections file naming the sandboxes."""
-    home = folder / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
-    with ExitStack() as stack:
-        sf = stack.enter_context(salesforce_process("small", SF_SEED, extra_args=SF_ARGS))
-        lines = [
-            "connections:",
-            f"  - {{name: sf_org, kind: salesforce, base_url: '{sf.base_url}', "
-            f"client_id_env: SF_ID, client_secret_env: SF_SECRET, ca_bundle: '{sf.ca_file}'}}",
-        ]
-        env = {"SF_ID": sf.client_id, "SF_SECRET": sf.client_secret}
-        if hubspot:
-            hs = stack.enter_context(sandbox_process("small", HS_SEED))
-            lines.append(
-                f"  - {{name: portal, kind: hubspot, base_url: '{hs.base_url}', token_env: HS}}"
-            )
-            env["HS"] = hs.token
-        (folder / "connections.yml").write_text("\n".join(lines) + "\n")
-        env |= {
-            **os.environ,
-            "CRM_CONNECTIONS_FILE": str(folder / "connections.yml"),
-            "CRM_ACCESS_TOKEN": "",
-            "CRM_MAX_REQUESTS_PER_10S": "10000",
-            "WAREHOUSE_PATH": str(folder / "warehouse.duckdb"),
-            "SERVING_PATH": str(folder / "serving.duckdb"),
-            "DAGSTER_HOME": str(home),
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "orchestration.lib.runs"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
-    return folder / "warehouse.duckdb", done
 
 
 @pytest.fixture(scope="module")

@@ -392,7 +392,17 @@ def create_app(
     ):
         # Both clients' spellings: simple-salesforce adds a slash (query/?q=), jsforce not.
         routes += [Route(path, handler), Route(path + "/", handler)]
+    injected: list[FaultInjector] = []
+
+    async def fault_stats(request: Request) -> Response:
+        """What the fault injector did so far (GET /_sandbox/faults, with a bearer token)."""
+        if not sb._authorized(request):
+            return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        return json_response(injected[0].stats if injected else {})
+
+    routes.append(Route("/_sandbox/faults", fault_stats))
     app = Starlette(routes=routes)
     if faults is not None:  # 5xx, slow answers, dropped connections, outages on the REST API
         app = FaultInjector(app, faults, prefix="/services/data/v", unavailable=UNAVAILABLE)
+        injected.append(app)
     return CrmClock(app, lambda: sb.org.now)
