@@ -24,7 +24,10 @@
     A build checks the raw rows of loads newer than the newest it checked (per connection),
     all of them when the checks changed (checks_version: a digest of their SQL). Checking
     every raw record every night was the most history-sized part of a next-day build. -#}
-{% macro checked_records(source_table, object_type, checks, kpi_columns=[], reference_columns=[]) -%}
+{#- kind: the CRM (its raw tables, crm_raw); deleted_column: the raw column marking a record
+    deleted in the CRM (none: its records are not deleted that way); duplicates: the connector marks records without an id (_missing_id)
+    and later conflicting copies of an id (_duplicate_of), as the HubSpot connector does. -#}
+{% macro checked_records(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true) -%}
 {{ config(
     materialized='incremental',
     unique_key=['crm_source', 'id'],
@@ -39,10 +42,16 @@
 select
     r.crm_source,
     r.id,
+    {%- if duplicates %}
     coalesce(r._duplicate_of, r.id) as record_id,
     r._duplicate_of as duplicate_of,
     coalesce(r._missing_id, false) as is_missing_id,
-    coalesce(r.archived, false) as is_archived,
+    {%- else %}
+    r.id as record_id,
+    cast(null as varchar) as duplicate_of,
+    false as is_missing_id,
+    {%- endif %}
+    {{ 'coalesce(r.' ~ deleted_column ~ ', false)' if deleted_column else 'false' }} as is_archived,
     {%- for column in kept %}
     r.{{ column }},
     {%- endfor %}
@@ -50,7 +59,7 @@ select
     coalesce({{ check[1] }}, false) as failed_{{ check[0] }},
     {%- endfor %}
     case
-        when coalesce(r._missing_id, false) or r._duplicate_of is not null
+        when {{ "coalesce(r._missing_id, false) or r._duplicate_of is not null" if duplicates else "false" }}
             {%- for check in checks %}
             or coalesce({{ check[1] }}, false)
             {%- endfor %}
@@ -58,7 +67,7 @@ select
     end as raw_record,
     r._dlt_load_id as load_id,
     '{{ version }}' as checks_version
-from {{ crm_raw('hubspot', source_table) }} as r
+from {{ crm_raw(kind, source_table) }} as r
 {%- if is_incremental() %}
 where r._dlt_load_id > coalesce(
     (
@@ -81,9 +90,11 @@ where r._dlt_load_id > coalesce(
     (duplicate_id_kpi_conflict).
     The raw row comes from the checked table, or, for a record flagged after it was checked
     (its owner removed since, or a later copy disagreeing with it), from the raw table. -#}
-{% macro quarantine_checks(source_table, object_type, checks, kpi_columns=[], reference_columns=[]) -%}
+{% macro quarantine_checks(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true) -%}
+{#- the core object type of records a merge can take away (int_merges_resolved) -#}
+{%- set merged_as = {'companies': 'company', 'contacts': 'contact', 'deals': 'deal', 'account': 'company', 'lead': 'contact'}.get(object_type) %}
 with checked as (
-    select * from {{ ref('int_hubspot__checked_' ~ source_table) }}
+    select * from {{ ref('int_' ~ kind ~ '__checked_' ~ source_table) }}
 ),
 
 {%- set disagree -%}
@@ -122,11 +133,10 @@ flagged as (
     left join kpi_conflicts as k
         on k.crm_source = r.crm_source and k.record_id = r.record_id
     where not r.is_archived  -- deleted in the CRM: left out, not quarantined
-    {%- if object_type in ('companies', 'contacts', 'deals') %}
+    {%- if merged_as %}
         and r.id not in (  -- merged into another record: gone from the CRM as well
             select m.merged_id from {{ ref('int_merges_resolved') }} as m
-            where m.crm_source = r.crm_source
-                and m.object_type = '{{ {'companies': 'company', 'contacts': 'contact', 'deals': 'deal'}[object_type] }}'
+            where m.crm_source = r.crm_source and m.object_type = '{{ merged_as }}'
         )
     {%- endif %}
 ),
@@ -138,7 +148,7 @@ quarantined as (
 flagged_since as (
     select q.crm_source, q.loaded_id, {{ row_json('r') }} as raw_record
     from quarantined as q
-    inner join {{ crm_raw('hubspot', source_table) }} as r
+    inner join {{ crm_raw(kind, source_table) }} as r
         on r.crm_source = q.crm_source and r.id = q.loaded_id
     where q.raw_record is null
 )

@@ -14,7 +14,13 @@ import duckdb
 
 from ingestion.settings import load_settings
 from orchestration.defs.ingestion import DUCKDB_POOL
-from orchestration.lib.catalog import Manifest, load_manifest, marts, watched_raw_tables
+from orchestration.lib.catalog import (
+    Manifest,
+    load_manifest,
+    marts,
+    not_deleted,
+    watched_raw_tables,
+)
 
 
 def newest_change_queries(manifest: Manifest) -> dict[dg.AssetKey, str]:
@@ -23,8 +29,8 @@ def newest_change_queries(manifest: Manifest) -> dict[dg.AssetKey, str]:
     mart (catalog.py)."""
     return {
         **{
-            t.key: f"select max({t.loaded_at_field}) from {t.relation} "
-            f"where not coalesce({t.deleted_column}, false)"
+            t.key: f"select max({t.loaded_at_field}) from {t.relation}"
+            + not_deleted(t.deleted_column)
             for t in watched_raw_tables(manifest)
         },
         # Marts describe the warehouse's newest change (intermediate.int_data_as_of).

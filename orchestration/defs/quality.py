@@ -9,7 +9,12 @@ from expectations.suites import SUITES, Suite
 from expectations.validate import read, validate
 from ingestion.settings import load_settings
 from orchestration.defs.ingestion import DUCKDB_POOL
-from orchestration.lib.catalog import QuarantinedObject, quarantine_union, quarantined_objects
+from orchestration.lib.catalog import (
+    QuarantinedObject,
+    not_deleted,
+    quarantine_union,
+    quarantined_objects,
+)
 
 QUARANTINE = quarantine_union().key
 # The object types quarantined_records unions, each with the raw table it checks.
@@ -21,7 +26,7 @@ def loaded_records_sql(objects: list[QuarantinedObject]) -> str:
     denominators."""
     parts = [
         f"select '{crm_source}' as crm_source, '{o.object_type}' as object_type, "
-        f"count(*) as records from {relation} where not coalesce(archived, false)"
+        f"count(*) as records from {relation}{not_deleted(o.deleted_column)}"
         for o in objects
         for crm_source, relation in o.records_by_source
     ]

@@ -46,8 +46,8 @@ class RawTable:
     relation: str  # schema.table in the warehouse
     key: dg.AssetKey
     loaded_at_field: str
-    # The column marking a record deleted in the CRM (source meta deleted_column).
-    deleted_column: str = "archived"
+    # The column marking a record deleted in the CRM (meta deleted_column; None: none).
+    deleted_column: str | None = "archived"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,21 @@ class QuarantinedObject:
     records: str  # schema.table of the raw records it checks (the first connection's)
     # (crm_source, schema.table) of every connection of the CRM kind it checks
     records_by_source: tuple[tuple[str, str], ...] = ()
+    deleted_column: str | None = "archived"  # as RawTable's
+
+
+def deleted_column(source: Mapping[str, Any]) -> str | None:
+    """The raw table's column marking records deleted in the CRM: its meta deleted_column,
+    else its source's, else HubSpot's `archived`; None when it has none."""
+    for meta in (source.get("meta") or {}, source.get("source_meta") or {}):
+        if "deleted_column" in meta:
+            return meta["deleted_column"]
+    return "archived"
+
+
+def not_deleted(column: str | None) -> str:
+    """A where clause leaving out records deleted in the CRM ('' when none can be)."""
+    return f" where not coalesce({column}, false)" if column else ""
 
 
 @cache
@@ -131,7 +146,7 @@ def watched_raw_tables(manifest: Manifest | None = None) -> list[RawTable]:
             relation,
             key,
             s["loaded_at_field"],
-            (s.get("source_meta") or {}).get("deleted_column", "archived"),
+            deleted_column(s),
         )
         for _, s in sorted(manifest["sources"].items())
         if s.get("loaded_at_field")
@@ -174,6 +189,7 @@ def quarantined_objects(manifest: Manifest | None = None) -> list[QuarantinedObj
                 node["name"],
                 by_source[0][1],
                 by_source,
+                deleted_column(source),
             )
         )
     return found

@@ -6,6 +6,7 @@
 {#- Each CRM kind's quarantine models, built when a connection of the kind is configured. -#}
 {% set parts_by_kind = {
     'hubspot': ['deals', 'calls', 'emails', 'meetings', 'tasks', 'contacts', 'goal_targets', 'feedback_submissions'],
+    'salesforce': ['opportunity', 'task', 'event', 'lead', 'forecasting_quota', 'survey_question_response'],
 } %}
 {% set parts = [] %}
 {% for kind in crm_kinds() %}{% do parts.extend(parts_by_kind.get(kind, [])) %}{% endfor %}

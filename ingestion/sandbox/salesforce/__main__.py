@@ -12,7 +12,9 @@ org's daily API request allocation (Sforce-Limit-Info; 403 REQUEST_LIMIT_EXCEEDE
 them, query not); `--merge-share 0.02` has them merge that share of accounts and leads
 into another of the same owner (MasterRecordId); `--custom-fields` adds the org's own
 fields to Opportunity (Sales_Region__c, Partner_Channel__c); `--field-history-months 18` is
-how long field history (OpportunityFieldHistory, LeadHistory) is kept.
+how long field history (OpportunityFieldHistory, LeadHistory) is kept;
+`--bad-records all-quarantine,all-accepted` serves bad or unusual records too
+(ingestion/sandbox/salesforce/bad_records.py lists the kinds).
 
 The clock, as in the HubSpot sandbox: `POST /_sandbox/clock {"advance_days": 1}` (with a
 bearer token) serves the organisation one day later; every answer's Date header is the
@@ -34,6 +36,7 @@ from ingestion.sandbox.faults import FaultConfig
 from ingestion.sandbox.generator import PRESETS, Organisation, unknown_preset_message
 from ingestion.sandbox.runner import listening_socket
 from ingestion.sandbox.salesforce.app import DAILY_API_REQUESTS, Options, create_app
+from ingestion.sandbox.salesforce.bad_records import resolve_kinds
 from ingestion.sandbox.salesforce.tls import make_certificate
 
 
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         help="field history (OpportunityFieldHistory, LeadHistory) kept, in months (Salesforce: 18)",
     )
     parser.add_argument(
+        "--bad-records", default="", help="kinds of bad records to serve, comma-separated"
+    )
+    parser.add_argument(
         "--faults",
         default="",
         help="error_rate=p,slow_rate=p,slow_seconds=s,drop_rate=p,outage=N,seed=N "
@@ -79,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
             "allocation is --daily-limit N",
             file=sys.stderr,
         )
+        return 2
+    try:
+        bad_records = resolve_kinds(args.bad_records)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.preset not in PRESETS:
         print(f"error: {unknown_preset_message(args.preset)}", file=sys.stderr)
@@ -101,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         custom_fields=args.custom_fields,
         field_history_months=args.field_history_months,
         daily_limit=args.daily_limit,
+        bad_records=tuple(bad_records),
     )
     try:
         org = org_at(args.days_later)

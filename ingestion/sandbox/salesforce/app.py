@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from ingestion.sandbox.faults import FaultConfig, FaultInjector
 from ingestion.sandbox.generator import Organisation
+from ingestion.sandbox.salesforce.bad_records import Kind, inject
 from ingestion.sandbox.salesforce.objects import (
     FIELDS,
     HISTORY_OBJECTS,
@@ -98,6 +99,7 @@ class Options:
     custom_fields: bool = False  # the org's own fields on Opportunity (Sales_Region__c, ...)
     field_history_months: int = 18  # field history (HISTORY_OBJECTS) older than this is gone
     daily_limit: int = DAILY_API_REQUESTS
+    bad_records: tuple[Kind, ...] = ()  # bad_records.py: served besides the clean records
 
 
 class SalesforceSandbox:
@@ -128,6 +130,8 @@ class SalesforceSandbox:
             delete_records(rows, self.options.seed, self.options.delete_share, org.now)
         if self.options.merge_share:
             merge_records(rows, self.options.seed, self.options.merge_share, org.now)
+        if self.options.bad_records:
+            inject(rows, list(self.options.bad_records), self.options.seed)
         kept = org.now - timedelta(days=30.44 * self.options.field_history_months)
         for name in HISTORY_OBJECTS:
             rows[name] = [r for r in rows[name] if r["CreatedDate"] >= kept]

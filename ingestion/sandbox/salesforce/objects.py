@@ -343,6 +343,7 @@ FIELDS |= {
     ],
     "SurveyQuestionResponse": [
         Field("Id", "id", nillable=False),
+        Field("IsDeleted", "boolean", nillable=False),
         Field("ResponseId", "reference", "SurveyResponse", nillable=False),
         Field("QuestionId", "reference", "SurveyQuestion", nillable=False),
         Field("InvitationId", "reference", "SurveyInvitation"),
@@ -849,6 +850,7 @@ def _surveys(org: Organisation) -> dict[str, list[dict]]:
         rows["SurveyQuestionResponse"].append(
             {
                 "Id": record_id("SurveyQuestionResponse", number),
+                "IsDeleted": False,
                 "ResponseId": response,
                 "QuestionId": question,
                 "InvitationId": invitation,

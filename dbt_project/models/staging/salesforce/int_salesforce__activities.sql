@@ -1,5 +1,5 @@
 -- Salesforce adapter: tasks by subtype (Call -> call, Email -> email, others -> task) and
--- events (meetings) that exist. A task happened when it was completed, else on its due
+-- events (meetings) that exist and can be used (deleted and quarantined ones left out). A task happened when it was completed, else on its due
 -- date; an event when it starts. The deal is the WhatId when it names an opportunity
 -- (key prefix 006). A call is connected when its CallDisposition is one of
 -- var('salesforce_connected_call_dispositions').
@@ -15,8 +15,12 @@ select
     call_disposition as call_disposition_id,
     task_subtype = 'Call' and coalesce(call_disposition in ({{ connected }}), false) as is_connected_call,
     updated_at
-from {{ ref('stg_salesforce__tasks') }}
+from {{ ref('stg_salesforce__tasks') }} as t
 where not is_deleted
+    and not exists (
+        select 1 from {{ ref('quarantine_task') }} as q
+        where q.crm_source = t.crm_source and q.loaded_id = t.task_id
+    )
 union all
 select
     crm_source,
@@ -29,5 +33,9 @@ select
     null,
     false,
     updated_at
-from {{ ref('stg_salesforce__events') }}
+from {{ ref('stg_salesforce__events') }} as e
 where not is_deleted
+    and not exists (
+        select 1 from {{ ref('quarantine_event') }} as q
+        where q.crm_source = e.crm_source and q.loaded_id = e.event_id
+    )

@@ -1,4 +1,5 @@
--- Salesforce adapter: opportunities that exist, in pipeline `default`, the stage by its API
+-- Salesforce adapter: opportunities that exist and can be used (deleted and quarantined
+-- ones left out), in pipeline `default`, the stage by its API
 -- name. The expected close is the close date's first moment in the reporting time zone; the
 -- home-currency amount is converted as Salesforce converts opportunities: with the dated
 -- rate in force on the close date (macro salesforce_to_home).
@@ -18,3 +19,7 @@ select
     o.updated_at
 from {{ ref('stg_salesforce__opportunities') }} as o
 where not o.is_deleted
+    and not exists (
+        select 1 from {{ ref('quarantine_opportunity') }} as q
+        where q.crm_source = o.crm_source and q.loaded_id = o.opportunity_id
+    )

@@ -16,7 +16,11 @@ select
     case when subject_entity_type = 'Opportunity' then subject_id end as deal_id,
     case when subject_entity_type = 'Account' then subject_id end as company_id,
     updated_at
-from {{ ref('stg_salesforce__survey_answers') }}
+from {{ ref('stg_salesforce__survey_answers') }} as a
 where not is_deleted
+    and not exists (
+        select 1 from {{ ref('quarantine_survey_question_response') }} as q
+        where q.crm_source = a.crm_source and q.loaded_id = a.answer_id
+    )
     and score is not null
     and survey_developer_name in ('{{ surveys.keys() | join("', '") }}')

@@ -5,7 +5,12 @@
 -- ConvertedDate. A lead whose status change is not in the history (field history off, or
 -- older than the first load) reached its current status's stage by its last modification.
 with leads as (
-    select * from {{ ref('stg_salesforce__leads') }} where not is_deleted
+    select l.* from {{ ref('stg_salesforce__leads') }} as l
+    where not l.is_deleted
+        and not exists (
+            select 1 from {{ ref('quarantine_lead') }} as q
+            where q.crm_source = l.crm_source and q.loaded_id = l.lead_id
+        )
 ),
 
 history as (

@@ -8,4 +8,8 @@ select
     {{ local_day_start('start_date') }} as starts_at,
     {{ local_day_start("coalesce(end_date, cast(start_date + interval 1 month - interval 1 day as date))") }} as ends_at
 from {{ ref('stg_salesforce__forecasting_quotas') }} as q
-where is_amount
+where q.is_amount
+    and not exists (
+        select 1 from {{ ref('quarantine_forecasting_quota') }} as x
+        where x.crm_source = q.crm_source and x.loaded_id = q.quota_id
+    )

@@ -9,7 +9,7 @@ select
     r.completion_date_time as submitted_at,
     subj.subject_id,
     subj.subject_entity_type,
-    coalesce(subj.is_deleted, false) as is_deleted,
+    coalesce(a.is_deleted, false) or coalesce(subj.is_deleted, false) as is_deleted,
     greatest(a.system_modstamp, r.system_modstamp) as updated_at
 from {{ crm_raw('salesforce', 'survey_question_response') }} as a
 inner join {{ crm_raw('salesforce', 'survey_response') }} as r
