@@ -6,6 +6,8 @@ lands as column `sales_region_c`), into the connection's raw schema.
   asks for rows stamped at or after the newest stamp already loaded minus OVERLAP, ordered
   by stamp then Id, and merges them on Id. The overlap catches a row committed late with
   an earlier stamp; the merge keeps one row per Id, so the re-read rows change nothing.
+- A window (a partition day or a backfill range) reads from its start when that is earlier:
+  a backfill re-reads the changes of its days, the state's newest stamp stays.
 - Deletes: objects with `IsDeleted` are read through `queryAll`, so a record a user deleted
   (or merged away, with `MasterRecordId`) arrives as a change with IsDeleted = true.
 - History (OpportunityHistory, OpportunityFieldHistory, LeadHistory) is merged on Id like
@@ -126,7 +128,12 @@ def converter(fields: list[dict]):
     return convert
 
 
-def object_resource(client: SalesforceClient, object_name: str, describe: dict) -> DltResource:
+def object_resource(
+    client: SalesforceClient,
+    object_name: str,
+    describe: dict,
+    window: tuple[datetime, datetime] | None = None,
+) -> DltResource:
     fields = readable_fields(describe)
     names = [f["name"] for f in fields]
     cursor = "SystemModstamp" if "SystemModstamp" in names else "CreatedDate"
@@ -143,6 +150,8 @@ def object_resource(client: SalesforceClient, object_name: str, describe: dict) 
         state = dlt.current.resource_state()
         newest = state.get("newest")
         since = parse_datetime(newest) - OVERLAP if newest else None
+        if since is not None and window is not None:
+            since = min(since, window[0])
         query = soql(object_name, names, cursor, since)
         for page in client.query(query, include_deleted=include_deleted):
             rows = [convert(r) for r in page]
@@ -157,9 +166,13 @@ def object_resource(client: SalesforceClient, object_name: str, describe: dict) 
 
 
 def salesforce_source(
-    client: SalesforceClient, objects: tuple[str, ...] = OBJECTS, describes: dict | None = None
+    client: SalesforceClient,
+    objects: tuple[str, ...] = OBJECTS,
+    describes: dict | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> DltSource:
-    """Every object of `objects` plus `extractions` (one row per run: the org's clock then,
+    """Every object of `objects` (from the start of `window` too, when it is earlier than
+    where the last load ended) plus `extractions` (one row per run: the org's clock then,
     which freshness is measured against). `describes` (object -> describe) are read from
     the org when not given; reading them is the run's first request (login included), so a
     wrong login URL, secret or permission stops it before anything is loaded."""
@@ -169,7 +182,7 @@ def salesforce_source(
     @dlt.source(name="salesforce", max_table_nesting=0)
     def source():
         for name in objects:
-            yield object_resource(client, name, describes[name])
+            yield object_resource(client, name, describes[name], window)
         yield _extractions(client, crm_clock)
 
     return source()

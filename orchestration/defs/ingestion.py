@@ -2,9 +2,8 @@
 
 One asset group per connection (ingestion/connections.py); with no connections file that is
 the single HubSpot connection `hubspot` of CRM_BASE_URL / CRM_ACCESS_TOKEN (`raw_hubspot`).
-A Salesforce connection's asset reads every object changed since its last load (a backfill
-range re-reads nothing older: Salesforce rows are merged on Id, the state says where the
-last load ended)."""
+A Salesforce connection's asset reads every object changed since its last load, and from
+the start of the run's days when that is earlier (a backfill re-reads its range)."""
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, dlt_assets
@@ -144,8 +143,9 @@ def salesforce_assets(connection: Connection) -> dg.AssetsDefinition:
         pool=DUCKDB_POOL,
     )
     def _raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
-        """Extract the Salesforce objects changed since the last load (every row, on the
-        first run) and merge them into the connection's raw schema."""
+        """Extract the Salesforce objects changed since the last load or the run's first day,
+        whichever is earlier (every row, on the first run), and merge them into the
+        connection's raw schema."""
         try:
             settings = check_all_settings()
             current = _connection_named(settings, connection.name)
@@ -158,7 +158,8 @@ def salesforce_assets(connection: Connection) -> dg.AssetsDefinition:
                 reserve=current.api_reserve,
                 timeout=settings.crm_request_timeout_seconds,
             )
-            source = salesforce_source(client)  # login and describes: wrong settings stop here
+            # login and describes: wrong settings stop here
+            source = salesforce_source(client, window=_window(context))
         except (ConfigError, CrmUnavailable) as exc:
             raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)

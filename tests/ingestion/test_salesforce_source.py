@@ -4,6 +4,7 @@ stays in the warehouse after Salesforce stops serving it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,12 +18,12 @@ from ingestion.warehouse import crm_pipeline
 from ..conftest import SEED
 
 
-def _load(sb: RunningSalesforce, folder: Path) -> SalesforceClient:
+def _load(sb: RunningSalesforce, folder: Path, window=None) -> SalesforceClient:
     client = SalesforceClient(sb.base_url, sb.client_id, sb.client_secret, str(sb.ca_file))
     pipeline = crm_pipeline(
         str(folder / "warehouse.duckdb"), str(folder / "pipelines"), "salesforce", "raw_sf"
     )
-    pipeline.run(salesforce_source(client), loader_file_format="parquet")
+    pipeline.run(salesforce_source(client, window=window), loader_file_format="parquet")
     return client
 
 
@@ -81,3 +82,22 @@ def test_history_deletes_and_custom_fields_land_and_stay(tmp_path):
     assert types["amount"].startswith("DECIMAL") and types["close_date"] == "DATE"
     assert types["system_modstamp"] == "TIMESTAMP WITH TIME ZONE"
     assert types["sales_region__c"] == "VARCHAR"
+
+
+def test_a_window_rereads_the_changes_of_its_days(tmp_path):
+    """A backfill's range: the rows changed since its first day are read again, the older
+    ones not (a load without a window reads only what changed since the last one)."""
+    with salesforce_process("small", SEED) as sb:
+        clock = _load(sb, tmp_path).clock
+        start = clock - timedelta(days=40)
+        _load(sb, tmp_path, window=(start, clock))
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    try:
+        by_load = con.execute(
+            "select system_modstamp >= ?, _dlt_load_id = (select max(_dlt_load_id) from "
+            "raw_sf.opportunity), count(*) from raw_sf.opportunity group by 1, 2 order by 1, 2",
+            [start],
+        ).fetchall()
+    finally:
+        con.close()
+    assert [(recent, reread) for recent, reread, _ in by_load] == [(False, False), (True, True)]
