@@ -21,11 +21,16 @@ SF_ARGS = ("--field-history-months", "60")
 
 
 def nightly_run(
-    folder: Path, hubspot: bool, sf_args: tuple[str, ...] = SF_ARGS, reuse: bool = False
+    folder: Path,
+    hubspot: bool,
+    sf_args: tuple[str, ...] = SF_ARGS,
+    reuse: bool = False,
+    env_overrides: dict[str, str] | None = None,
 ) -> tuple[Path, subprocess.CompletedProcess]:
     """`make run`'s nightly run (its own process: connections are read when the
     definitions load) with a connections file naming the sandboxes; `reuse`: the next
-    night of a run in `folder`."""
+    night of a run in `folder`; `env_overrides`: the environment changed last (SF_ID,
+    SF_SECRET, SF_URL: the org's client id, secret and login URL)."""
     home = folder / "dagster_home"
     if not reuse:
         home.mkdir(parents=True)
@@ -34,17 +39,19 @@ def nightly_run(
         sf = stack.enter_context(salesforce_process("small", SF_SEED, extra_args=sf_args))
         lines = [
             "connections:",
-            f"  - {{name: sf_org, kind: salesforce, base_url: '{sf.base_url}', "
+            "  - {name: sf_org, kind: salesforce, base_url: '${SF_URL}', "
             f"client_id_env: SF_ID, client_secret_env: SF_SECRET, ca_bundle: '{sf.ca_file}'}}",
         ]
         env = {"SF_ID": sf.client_id, "SF_SECRET": sf.client_secret}
+        login_url = (env_overrides or {}).get("SF_URL", sf.base_url)
         if hubspot:
             hs = stack.enter_context(sandbox_process("small", HS_SEED))
             lines.append(
                 f"  - {{name: portal, kind: hubspot, base_url: '{hs.base_url}', token_env: HS}}"
             )
             env["HS"] = hs.token
-        (folder / "connections.yml").write_text("\n".join(lines) + "\n")
+        text = "\n".join(lines).replace("${SF_URL}", login_url) + "\n"
+        (folder / "connections.yml").write_text(text)
         env |= {
             **os.environ,
             "CRM_CONNECTIONS_FILE": str(folder / "connections.yml"),
@@ -53,6 +60,7 @@ def nightly_run(
             "WAREHOUSE_PATH": str(folder / "warehouse.duckdb"),
             "SERVING_PATH": str(folder / "serving.duckdb"),
             "DAGSTER_HOME": str(home),
+            **(env_overrides or {}),
         }
         done = subprocess.run(
             [sys.executable, "-m", "orchestration.lib.runs"],

@@ -70,6 +70,29 @@ def test_salesforce_and_hubspot_each_equal_their_truth(salesforce_and_hubspot):
     assert compare_company(str(warehouse), list(truths.values())) == []
 
 
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        (
+            {"SF_SECRET": "not-the-secret"},
+            "refused the client secret: check the connection's client secret",
+        ),
+        ({"SF_ID": "unknown-app"}, "does not know the client id: check the connection's client id"),
+        (
+            {"SF_URL": "https://127.0.0.1:9"},
+            "could not connect to the Salesforce login URL https://127.0.0.1:9",
+        ),
+    ],
+)
+def test_a_wrong_salesforce_setting_is_one_line_naming_it(tmp_path, overrides, says):
+    warehouse, done = nightly_run(tmp_path, hubspot=False, env_overrides=overrides)
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and says in errors[0], done.stderr[-2000:]
+    assert overrides.get("SF_SECRET", "not-the-secret") not in done.stdout + done.stderr
+    assert not warehouse.with_name("serving.duckdb").exists()
+
+
 def test_the_demo_reads_both_crms_at_once(tmp_path):
     """`make demo CRM=both`: a HubSpot and a Salesforce sandbox, one run, both published."""
     home = tmp_path / "dagster_home"
