@@ -17,6 +17,7 @@ import duckdb
 from orchestration.definitions import defs
 from orchestration.defs import freshness, quality
 from orchestration.lib import catalog
+from orchestration.lib.manifest import manifest_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "dbt_project" / "models"
@@ -74,8 +75,9 @@ def test_freshness_watches_the_daily_raw_tables_and_every_mart():
 
 
 def test_every_quarantine_model_is_in_the_union_and_the_share_check():
-    # Each CRM's quarantine models live in its folder: models/staging/<crm>/quarantine/.
-    files = _files(MODELS / "staging", "*/quarantine/quarantine_*.sql")
+    # Each CRM's quarantine models live in its folder: models/staging/<crm>/quarantine/,
+    # and are built when a connection of that CRM is configured (the default: HubSpot).
+    files = _files(MODELS / "staging", "hubspot/quarantine/quarantine_*.sql")
     manifest = catalog.load_manifest()
     in_manifest = {
         n["name"]
@@ -90,6 +92,16 @@ def test_every_quarantine_model_is_in_the_union_and_the_share_check():
         assert o.model == f"quarantine_{o.object_type}"
         assert o.records == f"raw_hubspot.{o.object_type}"
     assert quality.QUARANTINE == dg.AssetKey(["quarantine", "quarantined_records"])
+    # Every CRM at once: every quarantine model is in the union, each with its raw table.
+    every = catalog.load_manifest(manifest_path(["hubspot", "salesforce"]))
+    objects = {o.model: o for o in catalog.quarantined_objects(every)}
+    assert set(objects) == _files(MODELS / "staging", "*/quarantine/quarantine_*.sql"), STALE
+    salesforce = _files(MODELS / "staging", "salesforce/quarantine/quarantine_*.sql")
+    assert len(salesforce) == 6
+    for name in salesforce:
+        o = objects[name]
+        assert o.records == f"raw_salesforce.{o.object_type}"
+        assert o.deleted_column == (None if o.object_type == "forecasting_quota" else "is_deleted")
 
 
 def test_a_new_mart_or_object_type_in_dbt_reaches_every_list():
