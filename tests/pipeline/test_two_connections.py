@@ -25,15 +25,24 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {"portal_az": 42, "portal_ge": 7}
 
 
-def run_two_portals(folder: Path, *sandbox_args: str) -> tuple[Path, subprocess.CompletedProcess]:
+def run_two_portals(
+    folder: Path, *sandbox_args: str, days_later: dict[str, int] | None = None
+) -> tuple[Path, subprocess.CompletedProcess]:
     """`make run`'s nightly run (in its own process: connections are read when the
-    definitions load) against two sandboxes configured in a connections file."""
+    definitions load) against two sandboxes configured in a connections file; days_later:
+    each portal's clock (a later night of a run already in `folder`)."""
     home = folder / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    if days_later is None:
+        home.mkdir()
+        shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+
+    def args_of(name: str) -> tuple[str, ...]:
+        later = (days_later or {}).get(name)
+        return (*sandbox_args, *(("--days-later", str(later)) if later else ()))
+
     with (
-        sandbox_process("small", SEEDS["portal_az"], extra_args=sandbox_args) as az,
-        sandbox_process("small", SEEDS["portal_ge"], extra_args=sandbox_args) as ge,
+        sandbox_process("small", SEEDS["portal_az"], extra_args=args_of("portal_az")) as az,
+        sandbox_process("small", SEEDS["portal_ge"], extra_args=args_of("portal_ge")) as ge,
     ):
         (folder / "connections.yml").write_text(
             "connections:\n"
@@ -187,3 +196,18 @@ def test_merging_reps_by_email_can_be_switched_off(shared_reps, tmp_path):
     for name, seed in SEEDS.items():
         problems = compare_all(str(copy), Truth(Organisation("small", seed)), crm_source=name)
         assert {mart: p[:5] for mart, p in problems.items() if p} == {}, name
+
+
+def test_a_portal_loaded_behind_the_other_gets_every_change(tmp_path):
+    """Night 2 loads portal_az 14 days on while portal_ge's clock has not moved (its
+    changes stayed behind); night 3 finds portal_ge 4 days on. The incremental models
+    restate each portal's changes from its own newest change, so portal_ge's changes,
+    older than portal_az's newest, reach the marts too."""
+    nights = [{}, {"portal_az": 14}, {"portal_az": 14, "portal_ge": 4}]  # one month
+    for n, days_later in enumerate(nights):
+        warehouse, done = run_two_portals(tmp_path, days_later=days_later if n else None)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    for name, days in nights[-1].items():
+        truth = Truth(Organisation("small", SEEDS[name], days_later=days))
+        problems = compare_all(str(warehouse), truth, crm_source=name)
+        assert {mart: p[:3] for mart, p in problems.items() if p} == {}, name
