@@ -208,7 +208,15 @@ def test_leads_activities_quotas_and_currencies_equal_the_organisation(
     rates = sf.query_all("SELECT IsoCode, ConversionRate, IsCorporate FROM CurrencyType")
     by_code = {r["IsoCode"]: r for r in rates["records"]}
     assert by_code["AZN"]["IsCorporate"] and by_code["AZN"]["ConversionRate"] == 1
-    assert by_code["USD"]["ConversionRate"] == pytest.approx(1 / 1.70, abs=1e-6)
+    # Today's rate: the generator's, moved by up to 3 % per quarter (dated rates).
+    assert by_code["USD"]["ConversionRate"] == pytest.approx(1 / 1.70, rel=0.031)
+    dated = sf.query_all(
+        "SELECT IsoCode, ConversionRate, StartDate, NextStartDate FROM DatedConversionRate "
+        "WHERE IsoCode = 'USD' ORDER BY StartDate"
+    )["records"]
+    assert dated[0]["StartDate"] == "0001-01-01" and dated[-1]["NextStartDate"] == "9999-12-31"
+    assert [r["NextStartDate"] for r in dated[:-1]] == [r["StartDate"] for r in dated[1:]]
+    assert len({r["ConversionRate"] for r in dated}) > 3
 
 
 def test_owner_changes_as_field_history(sf: Salesforce, org: Organisation):

@@ -721,33 +721,67 @@ def _quotas(org: Organisation, periods: list[dict]) -> Iterator[dict]:
         }
 
 
+def _quarter(day: date) -> int:
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def _quarter_start(quarter: int) -> date:
+    return date(quarter // 4, quarter % 4 * 3 + 1, 1)
+
+
+def _rate_quarters(org: Organisation) -> range:
+    """The quarters the org keeps dated rates for: from its history's start to a year on."""
+    return range(_quarter(org.start.date()), _quarter(org.now.date()) + 5)
+
+
+def conversion_rate(org: Organisation, code: str, day: date) -> Decimal:
+    """Units of `code` per one of the corporate (home) currency on `day`, as the org's dated
+    rates say (advanced currency management): the generator's rate, moved by up to 3 % each
+    quarter; before the first quarter the first quarter's, after the last the last's."""
+    if code == org.home_currency:
+        return Decimal(1)
+    quarters = _rate_quarters(org)
+    quarter = min(max(_quarter(day), quarters[0]), quarters[-1])
+    drift = Decimal((quarter * 7919 + sum(map(ord, code)) * 31) % 61 - 30) / 1000
+    base = EXCHANGE_RATES[org.home_currency] / EXCHANGE_RATES[code]
+    return (base * (1 + drift)).quantize(Decimal("0.000001"))
+
+
 def _currencies(org: Organisation) -> tuple[list[dict], list[dict]]:
-    """The org's currencies, each as units per one of the corporate (home) currency."""
+    """The org's currencies, each as units per one of the corporate (home) currency: its
+    rate today (CurrencyType) and its dated rates (DatedConversionRate: a first range from
+    0001-01-01, then one per quarter, the last open to 9999-12-31)."""
     types, dated = [], []
-    home = EXCHANGE_RATES[org.home_currency]
-    for n, (code, value) in enumerate(sorted(EXCHANGE_RATES.items()), start=1):
-        rate = (home / value).quantize(Decimal("0.000001"))
+    quarters = _rate_quarters(org)
+    n = 0
+    for code in sorted(EXCHANGE_RATES):
         types.append(
             {
-                "Id": record_id("CurrencyType", n),
+                "Id": record_id("CurrencyType", len(types) + 1),
                 "IsoCode": code,
-                "ConversionRate": rate,
+                "ConversionRate": conversion_rate(org, code, org.now.date()),
                 "DecimalPlaces": 2,
                 "IsActive": True,
                 "IsCorporate": code == org.home_currency,
                 **_audit(org.start),
             }
         )
-        dated.append(
-            {
-                "Id": record_id("DatedConversionRate", n),
-                "IsoCode": code,
-                "ConversionRate": rate,
-                "StartDate": date(1, 1, 1),
-                "NextStartDate": date(9999, 12, 31),
-                **_audit(org.start),
-            }
-        )
+        starts = [date(1, 1, 1), *(_quarter_start(q) for q in quarters[1:])]
+        ends = [*starts[1:], date(9999, 12, 31)]
+        for start, end in zip(starts, ends, strict=True):
+            n += 1
+            dated.append(
+                {
+                    "Id": record_id("DatedConversionRate", n),
+                    "IsoCode": code,
+                    "ConversionRate": conversion_rate(
+                        org, code, max(start, _quarter_start(quarters[0]))
+                    ),
+                    "StartDate": start,
+                    "NextStartDate": end,
+                    **_audit(org.start),
+                }
+            )
     return types, dated
 
 

@@ -4,8 +4,9 @@ as a Salesforce org records it, keyed by Salesforce ids.
 Where Salesforce records a fact differently from HubSpot, the truth follows what the org
 holds (docs/METRICS.md, "Salesforce"):
 - reps are Users (owner ids 005...), teams their UserRoles (00E...), stages their labels;
-- money is converted as Salesforce converts it: the amount divided by its currency's
-  conversion rate (six decimals, against the corporate currency), to the cent;
+- money is converted as Salesforce converts opportunities: the amount divided by its
+  currency's dated conversion rate on the close date (six decimals, against the corporate
+  currency), to the cent;
 - a stage set to the stage a deal is already in is no change (OpportunityHistory gets a row
   only when a tracked value changes), so a deal stays in it from the first of the two;
 - a lead's funnel ends at its conversion: a lead has no stage after it (HubSpot's
@@ -14,20 +15,20 @@ holds (docs/METRICS.md, "Salesforce"):
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from ingestion.sandbox.generator import EXCHANGE_RATES, Organisation
-from ingestion.sandbox.salesforce.objects import STAGE_LABELS, record_id, user_id
+from ingestion.sandbox.generator import Organisation
+from ingestion.sandbox.salesforce.objects import (
+    STAGE_LABELS,
+    conversion_rate,
+    record_id,
+    user_id,
+)
 from ingestion.sandbox.truth import Truth
 
 CENT = Decimal("0.01")
 NOT_ON_A_LEAD = ("customer",)
-
-
-def conversion_rate(currency: str, home_currency: str) -> Decimal:
-    """Units of `currency` per one of the corporate currency, as the org stores it."""
-    return (EXCHANGE_RATES[home_currency] / EXCHANGE_RATES[currency]).quantize(Decimal("1e-6"))
 
 
 class SalesforceTruth(Truth):
@@ -44,17 +45,32 @@ class SalesforceTruth(Truth):
                 c for n, c in enumerate(stages) if n == 0 or c[1] != stages[n - 1][1]
             ]
             deal.changes["owner"] = [(ts, owner[v]) for ts, v in deal.changes["owner"]]
-            rate = conversion_rate(deals[deal.deal_id].fields["current"]["currency"],
-                                   org.home_currency)  # fmt: skip
-            deal.changes["amount_home"] = [
-                (ts, str((Decimal(v) / rate).quantize(CENT, ROUND_HALF_UP)))
-                for ts, v in deal.changes["amount"]
-            ]
+            deal.changes["amount_home"] = self._converted(
+                deal, deals[deal.deal_id].fields["current"]["currency"]
+            )
         for row in (*self.activities, *self.quotas, *self.contacts.values(), *self.feedback):
             row["owner_id"] = owner[row["owner_id"]]
         for contact in self.contacts.values():
             for stage in NOT_ON_A_LEAD:
                 contact["reached"].pop(stage, None)
+
+    def _converted(self, deal, currency: str) -> list[tuple]:
+        """The deal's home amount whenever its amount or close date changed: the amount
+        divided by the dated rate of its currency on its close date then."""
+        times = sorted(
+            {ts for name in ("amount", "expected_close") for ts, _ in deal.changes[name]}
+        )
+        out = []
+        for ts in times:
+            amount, close = deal.value_at("amount", ts), deal.value_at("expected_close", ts)
+            if amount is None or close is None:
+                continue
+            day = (
+                datetime.fromisoformat(close.replace("Z", "+00:00")).astimezone(self.org.tz).date()
+            )
+            rate = conversion_rate(self.org, currency, day)
+            out.append((ts, str((Decimal(amount) / rate).quantize(CENT, ROUND_HALF_UP))))
+        return out
 
     def stage_funnel(self) -> dict[tuple[str, str, date], dict]:
         return {
