@@ -26,7 +26,7 @@ from orchestration.lib.config import check_all_settings
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.load_errors import causes, corrupt_state, load_failure
 from orchestration.lib.partitions import DAILY, window_of
-from orchestration.lib.translators import HubSpotDltTranslator
+from orchestration.lib.translators import ConnectionDltTranslator
 
 DUCKDB_POOL = "duckdb"
 
@@ -45,6 +45,21 @@ def _connection_named(settings: Settings, name: str) -> Connection:
     )
 
 
+def _connection_assets(connection: Connection, spec_source, spec_pipeline):
+    """The dlt_assets decorator of one connection: its asset keys raw_<name>/<resource>,
+    daily partitions, a backfill range as one run (one dlt writer), the DuckDB pool. The
+    spec source and pipeline describe the asset graph only: a run builds its own."""
+    return dlt_assets(
+        dlt_source=spec_source,
+        dlt_pipeline=spec_pipeline,
+        name=connection.name,
+        dagster_dlt_translator=ConnectionDltTranslator(connection.raw_schema),
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=DUCKDB_POOL,
+    )
+
+
 def raw_assets(connection: Connection) -> dg.AssetsDefinition:
     """The dlt asset of one connection: its raw tables, keys raw_<name>/<resource>."""
     if connection.kind == "salesforce":
@@ -56,15 +71,7 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
         connection.raw_schema,
     )  # fmt: skip
 
-    @dlt_assets(
-        dlt_source=spec_source,
-        dlt_pipeline=spec_pipeline,
-        name=connection.name,
-        dagster_dlt_translator=HubSpotDltTranslator(connection.raw_schema),
-        partitions_def=DAILY,
-        backfill_policy=dg.BackfillPolicy.single_run(),  # a range is one run: one dlt writer
-        pool=DUCKDB_POOL,
-    )
+    @_connection_assets(connection, spec_source, spec_pipeline)
     def _raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         """Extract the CRM changes of the run's days (or everything, on the first run) and
         merge them into the connection's raw schema (parquet loads)."""
@@ -133,15 +140,7 @@ def salesforce_assets(connection: Connection) -> dg.AssetsDefinition:
         connection.raw_schema,
     )  # fmt: skip
 
-    @dlt_assets(
-        dlt_source=spec_source,
-        dlt_pipeline=spec_pipeline,
-        name=connection.name,
-        dagster_dlt_translator=HubSpotDltTranslator(connection.raw_schema),
-        partitions_def=DAILY,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=DUCKDB_POOL,
-    )
+    @_connection_assets(connection, spec_source, spec_pipeline)
     def _raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
         """Extract the Salesforce objects changed since the last load or the run's first day,
         whichever is earlier (every row, on the first run), and merge them into the

@@ -26,7 +26,9 @@ MODEL_KINDS = {"sql", "duckdb"}
 SOURCE_PREFIX = "raw_"
 
 
-class HubSpotDltTranslator(DagsterDltTranslator):
+class ConnectionDltTranslator(DagsterDltTranslator):
+    """A connection's dlt resources (any CRM) as assets raw_<connection>/<resource>."""
+
     def __init__(self, raw_schema: str = "raw_hubspot") -> None:
         super().__init__()
         self.raw_schema = raw_schema
