@@ -201,6 +201,7 @@ PIPELINE_CALLS = (
     "sandbox_process(",
     "salesforce_process(",
     "nightly_run(",  # tests/salesforce_runs.py
+    "run_with_connections(",  # tests/nightly_process.py
     "execute_in_process(",
 )
 

@@ -5,10 +5,8 @@ ground truth; a CRM's ids (owners, teams, deals) collide across the two and stay
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,22 +17,17 @@ from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.truth import Truth, person_month_of
 
 from ..kpi_compare import PERFORMANCE_COLUMNS, compare_all, compare_company, mart_rows, mismatches
+from ..nightly_process import run_with_connections
 from .test_end_to_end import dbt_test
 
-ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {"portal_az": 42, "portal_ge": 7}
 
 
 def run_two_portals(
     folder: Path, *sandbox_args: str, days_later: dict[str, int] | None = None
 ) -> tuple[Path, subprocess.CompletedProcess]:
-    """`make run`'s nightly run (in its own process: connections are read when the
-    definitions load) against two sandboxes configured in a connections file; days_later:
+    """The nightly run against two sandboxes configured in a connections file; days_later:
     each portal's clock (a later night of a run already in `folder`)."""
-    home = folder / "dagster_home"
-    if days_later is None:
-        home.mkdir()
-        shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
 
     def args_of(name: str) -> tuple[str, ...]:
         later = (days_later or {}).get(name)
@@ -44,27 +37,15 @@ def run_two_portals(
         sandbox_process("small", SEEDS["portal_az"], extra_args=args_of("portal_az")) as az,
         sandbox_process("small", SEEDS["portal_ge"], extra_args=args_of("portal_ge")) as ge,
     ):
-        (folder / "connections.yml").write_text(
-            "connections:\n"
-            f"  - {{name: portal_az, kind: hubspot, base_url: '{az.base_url}', token_env: AZ_TOKEN}}\n"
-            f"  - {{name: portal_ge, kind: hubspot, base_url: '{ge.base_url}', token_env: GE_TOKEN}}\n"
+        return run_with_connections(
+            folder,
+            [
+                f"  - {{name: portal_az, kind: hubspot, base_url: '{az.base_url}', token_env: AZ_TOKEN}}",
+                f"  - {{name: portal_ge, kind: hubspot, base_url: '{ge.base_url}', token_env: GE_TOKEN}}",
+            ],
+            {"AZ_TOKEN": az.token, "GE_TOKEN": ge.token},
+            next_night=days_later is not None,
         )
-        env = {
-            **os.environ,
-            "CRM_CONNECTIONS_FILE": str(folder / "connections.yml"),
-            "AZ_TOKEN": az.token,
-            "GE_TOKEN": ge.token,
-            "CRM_ACCESS_TOKEN": "",  # no default connection: the file says it all
-            "CRM_MAX_REQUESTS_PER_10S": "10000",
-            "WAREHOUSE_PATH": str(folder / "warehouse.duckdb"),
-            "SERVING_PATH": str(folder / "serving.duckdb"),
-            "DAGSTER_HOME": str(home),
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "orchestration.lib.runs"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
-    return folder / "warehouse.duckdb", done
 
 
 @pytest.fixture(scope="module")
