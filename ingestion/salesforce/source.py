@@ -1,6 +1,6 @@
 """dlt source of one Salesforce connection: every object the warehouse reads, with every
 field the integration user can see (the org's own `__c` fields included: `Sales_Region__c`
-lands as column `sales_region_c`), into the connection's raw schema.
+lands as column `sales_region__c`), into the connection's raw schema.
 
 - Incremental on `SystemModstamp` (history objects without it: `CreatedDate`): each run
   asks for rows stamped at or after the newest stamp already loaded minus OVERLAP, ordered
@@ -31,9 +31,10 @@ from dlt.sources import DltResource, DltSource
 
 from ingestion.salesforce.client import SalesforceClient
 
-# Every object read, in load order. The history objects and the survey objects are read
-# like the others; ForecastingQuota (with the fiscal Period it covers) needs Collaborative Forecasts with quotas, the Survey*
-# objects Feedback Management, CurrencyType and DatedConversionRate multiple currencies.
+# Every object read, in load order. The org must have them all: ForecastingQuota (with the
+# fiscal Period it covers) comes with Collaborative Forecasts and quotas, the Survey* objects
+# with Feedback Management, CurrencyType and DatedConversionRate with multiple currencies
+# and advanced currency management.
 OBJECTS = (
     "User",
     "UserRole",
