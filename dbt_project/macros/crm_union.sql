@@ -21,20 +21,48 @@
 {#- A raw table of every connection of one kind, as one relation with crm_source first. The
     first connection's table is the dbt source `raw_<kind>` (its schema follows the var), so
     lineage and freshness see it; the others' are unioned by column name (their custom
-    properties may differ). -#}
-{% macro crm_raw(kind, table) -%}
-    {%- set connections = crm_connections(kind) -%}
-    {%- if connections | length == 1 -%}
-    (select '{{ connections[0]['name'] }}' as crm_source, * from {{ source('raw_' ~ kind, table) }})
-    {%- else -%}
+    properties may differ). optional: only the connections that have the table (see below). -#}
+{% macro crm_raw(kind, table, optional=false) -%}
+    {%- set every = crm_connections(kind) -%}
+    {%- set first = every[0]['name'] if every else none -%}
+    {%- set connections = crm_connections_with(kind, table) if optional else every -%}
     (
         {%- for connection in connections %}
         select '{{ connection['name'] }}' as crm_source, *
-        from {{ source('raw_' ~ kind, table) if loop.first else adapter.quote('raw_' ~ connection['name']) ~ '.' ~ adapter.quote(table) }}
+        from {{ source('raw_' ~ kind, table) if connection['name'] == first else adapter.quote('raw_' ~ connection['name']) ~ '.' ~ adapter.quote(table) }}
         {{ "union all by name" if not loop.last }}
         {%- endfor %}
     )
-    {%- endif %}
+{%- endmacro %}
+
+{#- Optional raw tables: an object a CRM account may not have (a feature it lacks) has no raw
+    table in its schema. crm_connections_with: the connections of `kind` whose raw `table`
+    exists (every one while dbt parses); crm_raw_exists: whether any has it (guard a model's
+    use of crm_raw(kind, table, optional=true)); crm_raw_has_column: whether any of those
+    tables has `column` (`union all by name` gives NULL where one lacks it). -#}
+{% macro crm_connections_with(kind, table) -%}
+    {%- set found = [] -%}
+    {%- for connection in crm_connections(kind) -%}
+        {%- if not execute or adapter.get_relation(database=target.database, schema='raw_' ~ connection['name'], identifier=table) is not none -%}
+            {%- do found.append(connection) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{% macro crm_raw_exists(kind, table) -%}
+    {{ return(crm_connections_with(kind, table) | length > 0) }}
+{%- endmacro %}
+
+{% macro crm_raw_has_column(kind, table, column) -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {%- for connection in crm_connections_with(kind, table) -%}
+        {%- set relation = adapter.get_relation(database=target.database, schema='raw_' ~ connection['name'], identifier=table) -%}
+        {%- if column in (adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) -%}
+            {{ return(true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
 {%- endmacro %}
 
 {#- int_crm__<entity>: the union of the enabled CRM kinds' int_<kind>__<entity> adapter

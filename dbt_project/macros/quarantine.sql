@@ -27,7 +27,9 @@
 {#- kind: the CRM (its raw tables, crm_raw); deleted_column: the raw column marking a record
     deleted in the CRM (none: its records are not deleted that way); duplicates: the connector marks records without an id (_missing_id)
     and later conflicting copies of an id (_duplicate_of), as the HubSpot connector does. -#}
-{% macro checked_records(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true) -%}
+{#- optional: the object is one a CRM account may lack (crm_raw_exists): without its raw
+    table, nothing is checked or quarantined. -#}
+{% macro checked_records(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true, optional=false) -%}
 {{ config(
     materialized='incremental',
     unique_key=['crm_source', 'id'],
@@ -39,6 +41,25 @@
 {%- set version = local_md5(definition | replace(adapter.quote(this.database) ~ '.', '')) %}
 {%- set kept = [] %}
 {%- for column in kpi_columns + reference_columns if column not in kept %}{% do kept.append(column) %}{% endfor %}
+{%- if optional and not crm_raw_exists(kind, source_table) %}
+select
+    cast(null as varchar) as crm_source,
+    cast(null as varchar) as id,
+    cast(null as varchar) as record_id,
+    cast(null as varchar) as duplicate_of,
+    false as is_missing_id,
+    false as is_archived,
+    {%- for column in kept %}
+    cast(null as varchar) as {{ column }},
+    {%- endfor %}
+    {%- for check in checks if not is_reference_check(check) %}
+    false as failed_{{ check[0] }},
+    {%- endfor %}
+    cast(null as varchar) as raw_record,
+    cast(null as varchar) as load_id,
+    '{{ version }}' as checks_version
+where false
+{%- else %}
 select
     r.crm_source,
     r.id,
@@ -67,7 +88,7 @@ select
     end as raw_record,
     r._dlt_load_id as load_id,
     '{{ version }}' as checks_version
-from {{ crm_raw(kind, source_table) }} as r
+from {{ crm_raw(kind, source_table, optional=optional) }} as r
 {%- if is_incremental() %}
 where r._dlt_load_id > coalesce(
     (
@@ -76,6 +97,7 @@ where r._dlt_load_id > coalesce(
     ),
     ''
 )
+{%- endif %}
 {%- endif %}
 {%- endmacro %}
 
@@ -90,7 +112,18 @@ where r._dlt_load_id > coalesce(
     (duplicate_id_kpi_conflict).
     The raw row comes from the checked table, or, for a record flagged after it was checked
     (its owner removed since, or a later copy disagreeing with it), from the raw table. -#}
-{% macro quarantine_checks(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true) -%}
+{% macro quarantine_checks(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true, optional=false) -%}
+{%- if optional and not crm_raw_exists(kind, source_table) %}
+select
+    cast(null as varchar) as crm_source,
+    cast(null as varchar) as record_id,
+    '{{ object_type }}' as object_type,
+    cast(null as varchar) as reason,
+    cast(null as varchar) as loaded_id,
+    cast(null as varchar) as raw_record,
+    cast(null as varchar) as load_id
+where false
+{%- else %}
 {#- the core object type of records a merge can take away (int_merges_resolved) -#}
 {%- set merged_as = {'companies': 'company', 'contacts': 'contact', 'deals': 'deal', 'account': 'company', 'lead': 'contact'}.get(object_type) %}
 with checked as (
@@ -148,7 +181,7 @@ quarantined as (
 flagged_since as (
     select q.crm_source, q.loaded_id, {{ row_json('r') }} as raw_record
     from quarantined as q
-    inner join {{ crm_raw(kind, source_table) }} as r
+    inner join {{ crm_raw(kind, source_table, optional=optional) }} as r
         on r.crm_source = q.crm_source and r.id = q.loaded_id
     where q.raw_record is null
 )
@@ -164,4 +197,5 @@ select
 from quarantined as q
 left join flagged_since as s
     on s.crm_source = q.crm_source and s.loaded_id = q.loaded_id
+{%- endif %}
 {%- endmacro %}

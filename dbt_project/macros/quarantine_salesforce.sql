@@ -50,5 +50,6 @@
 } %}
 {#- ForecastingQuota has no IsDeleted: a deleted quota is gone from the API -#}
 {%- set deleted_column = none if table == 'forecasting_quota' else 'is_deleted' %}
-{{ return(dict(specs[table], source_table=table, kind='salesforce', deleted_column=deleted_column, duplicates=false)) }}
+{#- the Survey* objects come with Feedback Management, which an org may not have -#}
+{{ return(dict(specs[table], source_table=table, kind='salesforce', deleted_column=deleted_column, duplicates=false, optional=table == 'survey_question_response')) }}
 {%- endmacro %}

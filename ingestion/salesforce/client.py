@@ -31,6 +31,14 @@ NO_RATE_WINDOW = 1_000_000  # Salesforce limits calls per day, not per 10 second
 USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
+class SalesforceRefused(CrmUnavailable):
+    """Salesforce answered an error (its errorCode in `code`); the message says what to fix."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass
 class Usage:
     used: int
@@ -122,7 +130,7 @@ class SalesforceClient:
             if response.status_code == 401 and code == "INVALID_SESSION_ID" and attempt == 1:
                 self.login()  # the token expired or was revoked: one new one
                 continue
-            raise CrmUnavailable(_refused(response.status_code, code, body, url))
+            raise SalesforceRefused(_refused(response.status_code, code, body, url), code)
         raise AssertionError("unreachable")
 
     def _count(self, response: requests.Response) -> None:

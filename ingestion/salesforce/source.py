@@ -20,6 +20,7 @@ lands as column `sales_region__c`), into the connection's raw schema.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -29,12 +30,12 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource, DltSource
 
-from ingestion.salesforce.client import SalesforceClient
+from ingestion.salesforce.client import SalesforceClient, SalesforceRefused
 
-# Every object read, in load order. The org must have them all: ForecastingQuota (with the
-# fiscal Period it covers) comes with Collaborative Forecasts and quotas, the Survey* objects
-# with Feedback Management, CurrencyType and DatedConversionRate with multiple currencies
-# and advanced currency management.
+log = logging.getLogger(__name__)
+
+# Every object read, in load order. ForecastingQuota (with the fiscal Period it covers)
+# comes with Collaborative Forecasts; the OPTIONAL ones only some orgs have.
 OBJECTS = (
     "User",
     "UserRole",
@@ -59,6 +60,24 @@ OBJECTS = (
     "SurveyQuestionResponse",
     "SurveySubject",
 )
+# Objects of features an org may not have: multiple currencies (CurrencyType; with advanced
+# currency management, DatedConversionRate) and Feedback Management (the Survey* objects).
+# An org without them answers their describe NOT_FOUND: they are not read (their resources
+# load no rows, so no table is made; the models read the org as single-currency, without
+# survey answers).
+OPTIONAL = frozenset(
+    {
+        "CurrencyType",
+        "DatedConversionRate",
+        "Survey",
+        "SurveyQuestion",
+        "SurveyInvitation",
+        "SurveyResponse",
+        "SurveyQuestionResponse",
+        "SurveySubject",
+    }
+)
+ABSENT = ("NOT_FOUND", "INVALID_TYPE")  # how Salesforce answers for an object it lacks
 # Rows stamped this long before the newest loaded stamp are read again on the next run.
 OVERLAP = timedelta(minutes=5)
 # Salesforce field type -> dlt column type. Compound fields (address, location) are not
@@ -177,16 +196,32 @@ def salesforce_source(
     which freshness is measured against). `describes` (object -> describe) are read from
     the org when not given; reading them is the run's first request (login included), so a
     wrong login URL, secret or permission stops it before anything is loaded."""
-    describes = describes or {name: client.describe(name) for name in objects}
+    describes = describes or read_describes(client, objects)
     crm_clock = client.clock or datetime.now(UTC)  # before any record is read
 
     @dlt.source(name="salesforce", max_table_nesting=0)
     def source():
         for name in objects:
-            yield object_resource(client, name, describes[name], window)
+            if name in describes:
+                yield object_resource(client, name, describes[name], window)
+            else:  # an object the org lacks: a resource without rows (no table is made)
+                yield dlt.resource([], name=table_name(name), write_disposition="merge")
         yield _extractions(client, crm_clock)
 
     return source()
+
+
+def read_describes(client: SalesforceClient, objects: tuple[str, ...]) -> dict[str, dict]:
+    """Each object's describe; an OPTIONAL object the org does not have is left out."""
+    found = {}
+    for name in objects:
+        try:
+            found[name] = client.describe(name)
+        except SalesforceRefused as exc:
+            if name not in OPTIONAL or exc.code not in ABSENT:
+                raise
+            log.info("Salesforce org has no %s: not read", name)
+    return found
 
 
 def _extractions(client: SalesforceClient, crm_clock: datetime) -> DltResource:

@@ -21,18 +21,29 @@ QUARANTINE = quarantine_union().key
 QUARANTINED = quarantined_objects()
 
 
-def loaded_records_sql(objects: list[QuarantinedObject]) -> str:
+def loaded_records_sql(objects: list[QuarantinedObject], tables: set[str] | None = None) -> str:
     """Records loaded per connection and object type, deleted ones left out: the shares'
-    denominators."""
+    denominators. `tables`: the raw tables that exist (schema.table), when some may not (an
+    object the CRM account lacks has none, and nothing of it is quarantined)."""
     parts = [
         f"select '{crm_source}' as crm_source, '{o.object_type}' as object_type, "
         f"count(*) as records from {relation}{not_deleted(o.deleted_column)}"
         for o in objects
         for crm_source, relation in o.records_by_source
+        if tables is None or relation in tables
     ]
     # No quarantine models (no CRM kind with any configured): nothing is quarantined.
     none = "select '' as crm_source, '' as object_type, 0 as records where false"
     return " union all ".join(parts) or none
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        f"{schema}.{table}"
+        for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
 
 
 def _gx_check(suite: Suite) -> dg.AssetChecksDefinition:
@@ -94,7 +105,7 @@ def quarantine_share_within_threshold() -> dg.AssetCheckResult:
         counts = con.execute(
             f"""
             with loaded as (
-                {loaded_records_sql(QUARANTINED)}
+                {loaded_records_sql(QUARANTINED, existing_tables(con))}
             )
             select l.crm_source, l.object_type, l.records, count(q.loaded_id) as quarantined
             from loaded as l

@@ -18,7 +18,7 @@ from ingestion.sandbox.salesforce.truth import SalesforceTruth
 from ingestion.sandbox.truth import Truth
 
 from ..kpi_compare import compare_all, compare_company
-from ..salesforce_runs import HS_SEED, SF_SEED, nightly_run
+from ..salesforce_runs import HS_SEED, SF_ARGS, SF_SEED, nightly_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +68,28 @@ def test_salesforce_and_hubspot_each_equal_their_truth(salesforce_and_hubspot):
         problems = compare_all(str(warehouse), truth, crm_source=name)
         assert {mart: p[:5] for mart, p in problems.items() if p} == {}, name
     assert compare_company(str(warehouse), list(truths.values())) == []
+
+
+def test_an_org_without_multiple_currencies_or_surveys(tmp_path):
+    """Most orgs have one currency (no CurrencyIsoCode, no CurrencyType) and many no
+    Feedback Management: the run reads what the org has, and the marts equal its truth
+    (amounts in the one currency, no CSAT or NPS)."""
+    args = (*SF_ARGS, "--single-currency", "--no-feedback-management")
+    warehouse, done = nightly_run(tmp_path, hubspot=False, sf_args=args)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    truth = SalesforceTruth(Organisation("small", SF_SEED), feedback_management=False)
+    problems = compare_all(str(warehouse), truth)
+    assert {mart: p[:5] for mart, p in problems.items() if p} == {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {
+            t for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw_sf_org'"
+            ).fetchall()
+        }  # fmt: skip
+    finally:
+        con.close()
+    assert "opportunity" in tables and not {"currency_type", "survey_question_response"} & tables
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ them, query not); `--merge-share 0.02` has them merge that share of accounts and
 into another of the same owner (MasterRecordId); `--custom-fields` adds the org's own
 fields to Opportunity (Sales_Region__c, Partner_Channel__c); `--field-history-months 18` is
 how long field history (OpportunityFieldHistory, LeadHistory) is kept;
-`--bad-records all-quarantine,all-accepted` serves bad or unusual records too
+`--single-currency` serves an org without multiple currencies, `--no-feedback-management`
+one without the Survey* objects; `--bad-records all-quarantine,all-accepted` serves bad or unusual records too
 (ingestion/sandbox/salesforce/bad_records.py lists the kinds).
 
 The clock, as in the HubSpot sandbox: `POST /_sandbox/clock {"advance_days": 1}` (with a
@@ -65,6 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         help="field history (OpportunityFieldHistory, LeadHistory) kept, in months (Salesforce: 18)",
     )
     parser.add_argument(
+        "--single-currency",
+        action="store_true",
+        help="an org without multiple currencies (no CurrencyIsoCode, no CurrencyType)",
+    )
+    parser.add_argument(
+        "--no-feedback-management",
+        action="store_true",
+        help="an org without Feedback Management (no Survey* objects)",
+    )
+    parser.add_argument(
         "--bad-records", default="", help="kinds of bad records to serve, comma-separated"
     )
     parser.add_argument(
@@ -113,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         field_history_months=args.field_history_months,
         daily_limit=args.daily_limit,
         bad_records=tuple(bad_records),
+        single_currency=args.single_currency,
+        feedback_management=not args.no_feedback_management,
     )
     try:
         org = org_at(args.days_later)

@@ -39,6 +39,7 @@ from ingestion.sandbox.salesforce.objects import (
     delete_records,
     merge_records,
     render,
+    single_currency,
 )
 from ingestion.sandbox.salesforce.soql import Query, SoqlError, parse
 from ingestion.sandbox.server.app import CrmClock
@@ -100,6 +101,8 @@ class Options:
     field_history_months: int = 18  # field history (HISTORY_OBJECTS) older than this is gone
     daily_limit: int = DAILY_API_REQUESTS
     bad_records: tuple[Kind, ...] = ()  # bad_records.py: served besides the clean records
+    single_currency: bool = False  # no multiple currencies: amounts in the corporate one
+    feedback_management: bool = True  # the Survey* objects (CSAT, NPS)
 
 
 class SalesforceSandbox:
@@ -130,6 +133,11 @@ class SalesforceSandbox:
             delete_records(rows, self.options.seed, self.options.delete_share, org.now)
         if self.options.merge_share:
             merge_records(rows, self.options.seed, self.options.merge_share, org.now)
+        if self.options.single_currency:
+            single_currency(org, self.objects, rows)
+        if not self.options.feedback_management:
+            for name in [n for n in self.objects if n.startswith("Survey")]:
+                del self.objects[name]
         if self.options.bad_records:
             inject(rows, list(self.options.bad_records), self.options.seed)
         kept = org.now - timedelta(days=30.44 * self.options.field_history_months)

@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ingestion.sandbox.generator import EXCHANGE_RATES, STAGES, Organisation
 
@@ -783,6 +783,24 @@ def _currencies(org: Organisation) -> tuple[list[dict], list[dict]]:
                 }
             )
     return types, dated
+
+
+def single_currency(org: Organisation, objects: dict[str, list[Field]], rows: dict) -> None:
+    """The org without multiple currencies: no CurrencyIsoCode field, no CurrencyType nor
+    DatedConversionRate, every amount in the corporate currency (converted as the org with
+    them would, at the dated rate of the record's close date)."""
+    for name in ("CurrencyType", "DatedConversionRate"):
+        del objects[name]
+    for name in list(objects):
+        objects[name] = [f for f in objects[name] if f.name != "CurrencyIsoCode"]
+    for name in ("Opportunity", "OpportunityHistory"):
+        for row in rows[name]:
+            if row["Amount"] is not None:
+                rate = conversion_rate(
+                    org, row["CurrencyIsoCode"], row["CloseDate"] or org.now.date()
+                )
+                row["Amount"] = (row["Amount"] / rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            row["CurrencyIsoCode"] = org.home_currency
 
 
 def _owner_changes(

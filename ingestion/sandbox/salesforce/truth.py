@@ -32,8 +32,11 @@ NOT_ON_A_LEAD = ("customer",)
 
 
 class SalesforceTruth(Truth):
-    def __init__(self, org: Organisation, **kwargs):
+    def __init__(self, org: Organisation, feedback_management: bool = True, **kwargs):
+        """feedback_management=False: the org has no survey objects, so no CSAT nor NPS."""
         super().__init__(org, **kwargs)
+        if not feedback_management:
+            self.feedback = []
         owner = {r.owner_id: user_id(org, r.owner_id) for r in org.reps}
         team = {r.team_id: record_id("UserRole", int(r.team_id)) for r in org.reps}
         self.reps = {owner[o]: r for o, r in self.reps.items()}

@@ -4,7 +4,7 @@ select
     q.id as quota_id,
     q.quota_owner_id as owner_id,
     cast(q.quota_amount as decimal(28, 6)) as quota_amount,
-    q.currency_iso_code as currency_code,
+    {{ salesforce_currency('forecasting_quota', 'q') }} as currency_code,
     coalesce(q.is_amount, false) as is_amount,
     q.start_date,
     p.type as period_type,

@@ -5,7 +5,7 @@ select
     account_id,
     stage_name,
     cast(amount as decimal(28, 6)) as amount,
-    currency_iso_code as currency_code,
+    {{ salesforce_currency('opportunity') }} as currency_code,
     close_date,
     forecast_category_name,
     owner_id,

@@ -6,7 +6,7 @@ select
     opportunity_id,
     stage_name,
     cast(amount as decimal(28, 6)) as amount,
-    currency_iso_code as currency_code,
+    {{ salesforce_currency('opportunity_history') }} as currency_code,
     close_date,
     coalesce(is_deleted, false) as is_deleted,
     created_date as changed_at

@@ -1,5 +1,7 @@
 -- One row per answer to a survey question (Feedback Management): its score, the survey,
--- when the response was completed and what the invitation was about.
+-- when the response was completed and what the invitation was about. An org without
+-- Feedback Management has none.
+{%- if crm_raw_exists('salesforce', 'survey_question_response') %}
 select
     a.crm_source,
     a.id as answer_id,
@@ -11,10 +13,24 @@ select
     subj.subject_entity_type,
     coalesce(a.is_deleted, false) or coalesce(subj.is_deleted, false) as is_deleted,
     greatest(a.system_modstamp, r.system_modstamp) as updated_at
-from {{ crm_raw('salesforce', 'survey_question_response') }} as a
-inner join {{ crm_raw('salesforce', 'survey_response') }} as r
+from {{ crm_raw('salesforce', 'survey_question_response', optional=true) }} as a
+inner join {{ crm_raw('salesforce', 'survey_response', optional=true) }} as r
     on r.crm_source = a.crm_source and r.id = a.response_id
-inner join {{ crm_raw('salesforce', 'survey') }} as s
+inner join {{ crm_raw('salesforce', 'survey', optional=true) }} as s
     on s.crm_source = r.crm_source and s.id = r.survey_id
-left join {{ crm_raw('salesforce', 'survey_subject') }} as subj
+left join {{ crm_raw('salesforce', 'survey_subject', optional=true) }} as subj
     on subj.crm_source = a.crm_source and subj.survey_invitation_id = a.invitation_id
+{%- else %}
+select
+    cast(null as varchar) as crm_source,
+    cast(null as varchar) as answer_id,
+    cast(null as varchar) as survey_developer_name,
+    cast(null as varchar) as survey_name,
+    cast(null as decimal(28, 6)) as score,
+    cast(null as {{ type_timestamptz() }}) as submitted_at,
+    cast(null as varchar) as subject_id,
+    cast(null as varchar) as subject_entity_type,
+    false as is_deleted,
+    cast(null as {{ type_timestamptz() }}) as updated_at
+where false
+{%- endif %}
