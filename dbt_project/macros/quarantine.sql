@@ -25,10 +25,10 @@
     all of them when the checks changed (checks_version: a digest of their SQL). Checking
     every raw record every night was the most history-sized part of a next-day build. -#}
 {#- kind: the CRM (its raw tables, crm_raw); deleted_column: the raw column marking a record
-    deleted in the CRM (none: its records are not deleted that way); duplicates: the connector marks records without an id (_missing_id)
-    and later conflicting copies of an id (_duplicate_of), as the HubSpot connector does. -#}
-{#- optional: the object is one a CRM account may lack (crm_raw_exists): without its raw
-    table, nothing is checked or quarantined. -#}
+    deleted in the CRM (none: its records are not deleted that way); duplicates: the
+    connector marks records without an id (_missing_id) and later conflicting copies of an
+    id (_duplicate_of), as the HubSpot connector does; optional: the object is one a CRM
+    account may lack (crm_raw_exists): without its raw table nothing is checked. -#}
 {% macro checked_records(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true, optional=false) -%}
 {{ config(
     materialized='incremental',
