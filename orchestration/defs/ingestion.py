@@ -24,7 +24,7 @@ from ingestion.settings import ConfigError, Settings, load_settings_or_defaults
 from ingestion.warehouse import crm_pipeline
 from orchestration.lib.config import check_all_settings
 from orchestration.lib.errors import UserFacingError
-from orchestration.lib.load_errors import causes, corrupt_state, load_failure
+from orchestration.lib.load_errors import corrupt_state, load_failure
 from orchestration.lib.partitions import DAILY, window_of
 from orchestration.lib.translators import ConnectionDltTranslator
 
@@ -87,19 +87,7 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
             custom_properties = discover_custom_properties(current.base_url, token, session)
         except (ConfigError, CrmUnavailable) as exc:
             raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
-        if not settings.warehouse_path.exists():
-            context.log.warning(
-                f"no warehouse at {settings.warehouse_path} yet: this first run reads the "
-                "whole CRM history (every record once), later runs only what changed"
-            )
-        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            pipeline = hubspot_pipeline(
-                str(settings.warehouse_path), str(settings.dlt_pipelines_dir),
-                current.pipeline_name, current.raw_schema, settings.duckdb_memory_limit,
-            )  # fmt: skip
-        except ValueError:  # dlt reads its state file here; a JSON decode error is a ValueError
-            raise corrupt_state(settings.dlt_pipelines_dir) from None
+        pipeline = _open_pipeline(context, hubspot_pipeline, settings, current)
         source = hubspot_source(
             current.base_url,
             token,
@@ -109,21 +97,8 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
             session=session,
             first_load=new_tables(pipeline),
         )
-        try:
-            with fewer_collections():
-                yield from dlt.run(
-                    context=context,
-                    dlt_source=source,
-                    dlt_pipeline=pipeline,
-                    loader_file_format="parquet",
-                )
-        except Exception as exc:
-            error = load_failure(
-                exc, current.base_url, settings.warehouse_path, settings.dlt_pipelines_dir
-            )
-            if error is None:
-                raise
-            raise error from None
+        with fewer_collections():
+            yield from _load(context, dlt, source, pipeline, current, settings)
 
     return _raw
 
@@ -161,40 +136,42 @@ def salesforce_assets(connection: Connection) -> dg.AssetsDefinition:
             source = salesforce_source(client, window=_window(context))
         except (ConfigError, CrmUnavailable) as exc:
             raise UserFacingError(str(exc), retryable=isinstance(exc, CrmUnreachable)) from None
-        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            pipeline = crm_pipeline(
-                str(settings.warehouse_path), str(settings.dlt_pipelines_dir),
-                current.pipeline_name, current.raw_schema, settings.duckdb_memory_limit,
-            )  # fmt: skip
-        except ValueError:
-            raise corrupt_state(settings.dlt_pipelines_dir) from None
-        try:
-            yield from dlt.run(
-                context=context,
-                dlt_source=source,
-                dlt_pipeline=pipeline,
-                loader_file_format="parquet",
-            )
-        except Exception as exc:
-            cause = _crm_cause(exc)
-            if cause is not None:
-                raise UserFacingError(
-                    str(cause), retryable=isinstance(cause, CrmUnreachable)
-                ) from None
-            error = load_failure(
-                exc, current.base_url, settings.warehouse_path, settings.dlt_pipelines_dir
-            )
-            if error is None:
-                raise
-            raise error from None
+        pipeline = _open_pipeline(context, crm_pipeline, settings, current)
+        yield from _load(context, dlt, source, pipeline, current, settings)
 
     return _raw
 
 
-def _crm_cause(exc: BaseException) -> CrmUnavailable | None:
-    """The CRM's refusal behind a failed extraction (dlt wraps it), if that is the cause."""
-    return next((c for c in causes(exc) if isinstance(c, CrmUnavailable)), None)
+def _open_pipeline(context, factory, settings: Settings, current: Connection):
+    """The connection's dlt pipeline (`factory`: its CRM's), in the warehouse's folder."""
+    if not settings.warehouse_path.exists():
+        context.log.warning(
+            f"no warehouse at {settings.warehouse_path} yet: this first run reads the "
+            "whole CRM history (every record once), later runs only what changed"
+        )
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return factory(
+            str(settings.warehouse_path), str(settings.dlt_pipelines_dir),
+            current.pipeline_name, current.raw_schema, settings.duckdb_memory_limit,
+        )  # fmt: skip
+    except ValueError:  # dlt reads its state file here; a JSON decode error is a ValueError
+        raise corrupt_state(settings.dlt_pipelines_dir) from None
+
+
+def _load(context, dlt: DagsterDltResource, source, pipeline, current: Connection, settings):
+    """dlt's run of the source into the pipeline (parquet loads); a known failure as one line."""
+    try:
+        yield from dlt.run(
+            context=context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format="parquet"
+        )
+    except Exception as exc:
+        error = load_failure(
+            exc, current.base_url, settings.warehouse_path, settings.dlt_pipelines_dir
+        )
+        if error is None:
+            raise
+        raise error from None
 
 
 def _window(context: dg.AssetExecutionContext):

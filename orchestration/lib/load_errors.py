@@ -14,6 +14,8 @@ import requests
 from ingestion.http import (
     DAILY_LIMIT_USED_UP,
     TRANSPORT_ERRORS,
+    CrmUnavailable,
+    CrmUnreachable,
     is_daily_limit,
     transport_failure,
 )
@@ -47,8 +49,12 @@ def corrupt_state(pipelines_dir: Path) -> UserFacingError:
 def load_failure(
     exc: BaseException, base_url: str, warehouse_path: Path, pipelines_dir: Path
 ) -> UserFacingError | None:
-    """The one line for a failed dlt run, or None when the failure is not a known one."""
+    """The one line for a failed dlt run, or None when the failure is not a known one. A
+    connector's own refusal (CrmUnavailable, raised while extracting) is its line as is."""
     chain = list(causes(exc))
+    for cause in chain:
+        if isinstance(cause, CrmUnavailable):
+            return UserFacingError(str(cause), retryable=isinstance(cause, CrmUnreachable))
     for cause in chain:
         if is_daily_limit(getattr(cause, "response", None)):
             return UserFacingError(DAILY_LIMIT_USED_UP)
