@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 
-from ingestion.sandbox.truth import Truth, company_month_of
+from ingestion.sandbox.truth import WATERFALL_MOVES, Truth, company_month_of
 
 CENT = Decimal("0.005")
 MONEY = {
@@ -16,6 +16,7 @@ MONEY = {
     "quota",
     "open_pipeline_start",
     "weighted_pipeline_start",
+    *(f"{move}_amount" for move in WATERFALL_MOVES),
 }
 
 
@@ -70,6 +71,9 @@ PERFORMANCE_COLUMNS = [
 ]  # fmt: skip
 
 
+WATERFALL_COLUMNS = [f"{move}_{unit}" for move in WATERFALL_MOVES for unit in ("deals", "amount")]
+
+
 def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[str, list[str]]:
     """Every mart against its ground truth; returns problems per mart (empty when equal).
 
@@ -117,6 +121,7 @@ def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[
                 truth.lead_funnel(),
                 ["contacts_reached", "conversion_to_next"],
             ),
+            "mart_pipeline_waterfall": compare_waterfall(con, truth, crm_source),
             "mart_rep_scorecard": mismatches(
                 mart_rows(con, f"select owner_id, month_start, kpi, {', '.join(scorecard_columns)} from marts.mart_rep_scorecard{where}", 3),
                 truth.scorecard(),
@@ -128,6 +133,22 @@ def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[
     if not crm_source:
         results["mart_company_performance_monthly"] = compare_company(path, [truth])
     return results
+
+
+def compare_waterfall(
+    con: duckdb.DuckDBPyConnection, truth: Truth, crm_source: str | None = None
+) -> list[str]:
+    """mart_pipeline_waterfall against the truth: every rep, team and company row (only the
+    rep and team rows of crm_source when given)."""
+    where = f" where crm_source = '{crm_source}'" if crm_source else ""
+    expected = truth.pipeline_waterfall()
+    if crm_source:
+        expected = {k: v for k, v in expected.items() if k[0] != "company"}
+    return mismatches(
+        mart_rows(con, f"select aggregation_level, coalesce(owner_id, team_id, 'company'), period_type, period_start, {', '.join(WATERFALL_COLUMNS)} from marts.mart_pipeline_waterfall{where}", 4),
+        expected,
+        WATERFALL_COLUMNS,
+    )  # fmt: skip
 
 
 def compare_company(path: str, truths: list[Truth]) -> list[str]:

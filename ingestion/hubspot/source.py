@@ -546,7 +546,9 @@ class PageLander:
         crm_clock: datetime | None = None,
     ):
         self.name = name
-        self.children = children_of(name)
+        # An archived listing carries no history nor associations: it leaves the child
+        # tables as they are (an empty list would replace, i.e. lose, a deal's history).
+        self.children = children_of(name) if enrich else []
         self.shape = shape or listing_shape(name, archived=not enrich)
         self.digests = Digests()
         self.guard = RecordGuard(self.shape, self.digests)

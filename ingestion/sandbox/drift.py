@@ -64,6 +64,8 @@ def archive_records(
             if rng.random() < share:
                 record.archived = True
                 record.updated_at = org.now
+                if object_type == "deals":
+                    org.removed_deals[record_id] = org.now
                 archived.setdefault(object_type, []).append(record_id)
     return archived
 
@@ -124,6 +126,8 @@ def merge_records(
             merged.setdefault(object_type, []).append((loser_id, winner_id))
         _move_associations(org, object_type, dict(merged.get(object_type, [])))
     _rewrite_events(org, merged)
+    for loser_id, _ in merged.get("deals", []):
+        org.removed_deals[loser_id] = org.now
     return merged
 
 
@@ -163,6 +167,7 @@ def _rewrite_events(org: Organisation, merged: dict[str, list[tuple[str, str]]])
     for ev in org.events:
         data = ev.data
         if ev.kind in ("deal_created", "deal_property") and data["deal_id"] in deal_into:
+            org.removed_deal_events.append(ev)
             continue
         if ev.kind == "lifecycle" and data["contact_id"] in gone_contacts:
             continue

@@ -162,6 +162,10 @@ class Organisation:
         self.faker.seed_instance(seed)
         self.keep_log = keep_log
         self.events: list[Event] = []
+        # Deals users deleted or merged away (drift.py): when, and the merged-away deals'
+        # own events (dropped from the log, which describes the CRM after the merges).
+        self.removed_deals: dict[str, datetime] = {}
+        self.removed_deal_events: list[Event] = []
         # Properties an account defined itself, per object type (not hubspotDefined).
         self.custom_properties: dict[str, set[str]] = {}
         self.reps: list[Rep] = []

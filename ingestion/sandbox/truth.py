@@ -177,6 +177,16 @@ class Truth:
         # after it (nothing later is known).
         self.as_of = self.day_start(self.local_date(self.org.now) + timedelta(days=1))
 
+        # Deals users deleted or merged away: the pipeline they were in until then.
+        self.removed_at = dict(self.org.removed_deals)
+        self.removed_deals: dict[str, Deal] = {}
+        for ev in self.org.removed_deal_events:
+            d = ev.data
+            if ev.kind == "deal_created":
+                self.removed_deals[d["deal_id"]] = Deal(d["deal_id"], ev.ts)
+            else:
+                self.removed_deals[d["deal_id"]].changes[d["name"]].append((ev.ts, d["value"]))
+
         months = {self.month(d.created_at) for d in self.deals.values()}
         months |= {self.month(d.closed_at) for d in self.deals.values() if d.closed_at}
         months |= {self.month(a["ts"]) for a in self.activities}
@@ -449,6 +459,105 @@ class Truth:
                 }
         return out
 
+    def pipeline_waterfall(self) -> dict[tuple[str, str, str, date], dict]:
+        """(level, group, period type, period start) -> the waterfall's deals and amounts:
+        where each month's and fiscal quarter's pipeline (deals open and expected to close in
+        it) came from and went, per rep, team and company, worked out change by change."""
+        periods = [("month", m, m, next_month(m)) for m in self.months]
+        for q in sorted({self.fiscal_quarter_start(m) for m in self.months}):
+            periods.append(("quarter", q, q, next_month(next_month(next_month(q)))))
+        bounds = [
+            (kind, start, self.day_start(first), self.day_start(after))
+            for kind, start, first, after in periods
+        ]
+        groups = {
+            "rep": lambda o: o if o in self.reps else None,
+            "team": lambda o: self.team_of.get(o),
+            "company": lambda o: "company" if o in self.reps else None,
+        }
+        out: dict[tuple, dict] = {}
+        for level, group_of in groups.items():
+            for g in {group_of(o) for o in self.reps} - {None}:
+                for kind, start, *_ in bounds:
+                    out[(level, g, kind, start)] = {
+                        f"{m}_{unit}": Decimal(0) if unit == "amount" else 0
+                        for m in WATERFALL_MOVES
+                        for unit in ("deals", "amount")
+                    }
+
+        def add(level: str, group: str | None, kind: str, start: date, move: str, amount) -> None:
+            row = out.get((level, group, kind, start))
+            if row is not None:
+                row[f"{move}_deals"] += 1
+                row[f"{move}_amount"] += amount
+
+        every = [(d, self.removed_at.get(i)) for i, d in self.deals.items()]
+        every += [(d, self.removed_at[i]) for i, d in self.removed_deals.items()]
+        for deal, removed in every:
+            timeline = self._states(deal, removed)
+            for kind, start, first_at, after_at in bounds:
+                end_at = min(after_at, self.as_of)
+
+                def inside(state, first_at=first_at, after_at=after_at):
+                    return (
+                        state is not None
+                        and state["open"]
+                        and state["expected"] is not None
+                        and first_at <= state["expected"] < after_at
+                    )
+
+                for label, at in (("pipeline_start", first_at), ("pipeline_end", end_at)):
+                    state = state_at(timeline, at)
+                    if inside(state):
+                        for level, group_of in groups.items():
+                            add(
+                                level, group_of(state["owner"]), kind, start, label, state["amount"]
+                            )
+                before = None
+                for n, (ts, state) in enumerate(timeline):
+                    if first_at < ts <= end_at:
+                        was, now = inside(before), inside(state)
+                        for level, group_of in groups.items():
+                            g0 = group_of(before["owner"]) if before else None
+                            g1 = group_of(state["owner"]) if state else None
+                            for group, move, amount in _change_moves(
+                                before, state, n == 0, was, now, g0, g1
+                            ):
+                                add(level, group, kind, start, move, amount)
+                    before = state
+        return out
+
+    @staticmethod
+    def _states(deal: Deal, removed: datetime | None) -> list[tuple[datetime, dict | None]]:
+        """The deal's state after each instant at which it changed (None once removed)."""
+        names = ("stage", "amount_home", "expected_close", "owner")
+        instants = sorted({ts for name in names for ts, _ in deal.changes[name]})
+        timeline: list[tuple[datetime, dict | None]] = []
+        for ts in instants:
+            if removed is not None and ts > removed:
+                break
+            stage = deal.value_at("stage", ts)
+            expected = deal.value_at("expected_close", ts)
+            timeline.append(
+                (
+                    ts,
+                    {
+                        "stage": stage,
+                        "open": stage is not None and stage not in CLOSED,
+                        "amount": Decimal(deal.value_at("amount_home", ts) or 0),
+                        "expected": (
+                            datetime.fromisoformat(expected.replace("Z", "+00:00"))
+                            if expected
+                            else None
+                        ),
+                        "owner": deal.value_at("owner", ts),
+                    },
+                )
+            )
+        if removed is not None and timeline:
+            timeline.append((removed, None))
+        return timeline
+
     def activity_effectiveness(self) -> dict[tuple[str, date, str], dict]:
         """rep x fiscal quarter x meetings-per-deal bucket: closed deals and win rate."""
         groups: dict[tuple[str, date, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -555,6 +664,50 @@ class Truth:
                     r["is_strength"] = k in strengths
                     r["is_weakness"] = k in weaknesses
         return out
+
+
+WATERFALL_MOVES = [
+    "pipeline_start", "created", "pulled_in", "reopened", "transferred_in", "increase",
+    "decrease", "pushed_out", "won", "lost", "deleted", "transferred_out", "pipeline_end",
+]  # fmt: skip
+
+
+def next_month(m: date) -> date:
+    return (m.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def state_at(timeline: list[tuple[datetime, dict | None]], at: datetime) -> dict | None:
+    state = None
+    for ts, s in timeline:
+        if ts > at:
+            break
+        state = s
+    return state
+
+
+def _change_moves(before, state, created, was, now, g0, g1) -> list[tuple]:
+    """The waterfall moves of one change of a deal, (group, move, amount): the deal was in
+    the period's pipeline before it (was, group g0) and/or is after it (now, group g1)."""
+    moves = []
+    if was:
+        a0 = before["amount"]
+        a1 = state["amount"] if state else a0
+        if a1 != a0:  # an edit counts first, where the deal is after it
+            moves.append((g1 if now else g0, "increase" if a1 > a0 else "decrease", abs(a1 - a0)))
+        if now and g0 != g1:
+            moves += [(g0, "transferred_out", a0), (g1, "transferred_in", a0)]
+        if not now:
+            move = (
+                "deleted" if state is None
+                else "won" if state["stage"] == WON
+                else "lost" if state["stage"] in CLOSED
+                else "pushed_out"
+            )  # fmt: skip
+            moves.append((g0, move, a1))
+    elif now:
+        move = "created" if created else "reopened" if before["stage"] in CLOSED else "pulled_in"
+        moves.append((g1, move, state["amount"]))
+    return moves
 
 
 def month_range(first: date, last: date) -> list[date]:

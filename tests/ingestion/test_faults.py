@@ -18,7 +18,7 @@ from ingestion.sandbox.truth import Truth
 from orchestration.lib.runs import first_failure, run_nightly_job
 
 from ..conftest import SEED, point_pipeline_at, raw_content, sales_regions
-from ..kpi_compare import compare_all
+from ..kpi_compare import compare_all, compare_waterfall
 
 
 class FakeClock:
@@ -176,6 +176,15 @@ def test_deleted_records_leave_the_marts(tmp_path, monkeypatch):
             total = len(Organisation("small", SEED).objects[object_type])
             assert len(present) == total - len(flagged), object_type
         quarantined = con.execute("select count(*) from quarantine.quarantined_records").fetchone()
+        # The pipeline they were in until then: each leaves it as deleted.
+        org = Organisation("small", SEED)
+        archive_records(org, SEED, 0.02)
+        assert compare_waterfall(con, Truth(org)) == []
+        deleted = con.execute(
+            "select sum(deleted_deals) from marts.mart_pipeline_waterfall "
+            "where aggregation_level = 'company' and period_type = 'month'"
+        ).fetchone()[0]
     finally:
         con.close()
     assert quarantined == (0,)
+    assert deleted > 0

@@ -5,7 +5,7 @@
     Fails with one row per failed check: check_name, column_name and failing_rows (rows
     with nulls, or rows beyond the first of each repeated value).
     CRM ids are unique within their connection: in a model with a crm_source column, unique
-    means unique per crm_source.
+    means unique per crm_source (rows without one, e.g. company rows, are one more source).
 #}
 {% test column_checks(model, not_null=[], unique=[]) %}
 {%- set checks = [] %}
@@ -14,7 +14,7 @@
     {%- do checks.append(('not_null', column, 'count(*) filter (where ' ~ adapter.quote(column) ~ ' is null)')) %}
 {%- endfor %}
 {%- for column in unique %}
-    {%- set distinct_values = "crm_source || '|' || " ~ adapter.quote(column) if per_source and column != 'crm_source' else adapter.quote(column) %}
+    {%- set distinct_values = "coalesce(crm_source, '') || '|' || " ~ adapter.quote(column) if per_source and column != 'crm_source' else adapter.quote(column) %}
     {%- do checks.append(('unique', column, 'count(' ~ adapter.quote(column) ~ ') - count(distinct ' ~ distinct_values ~ ')')) %}
 {%- endfor %}
 with counts as (

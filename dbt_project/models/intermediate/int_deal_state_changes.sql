@@ -1,0 +1,168 @@
+-- Every change of every deal the CRM has or had, with the deal's whole state after it and
+-- before it: stage (open, won, closed), home-currency amount, expected close and owner. Deals
+-- deleted or merged away since are kept until then and end with a row of their own
+-- (is_removed), so the pipeline of a past period is what it was, not what is left of it.
+-- The pipeline waterfall's input (int_deal_pipeline_moves). One row per deal x instant at
+-- which any of the four changed; a deal's first row is its creation.
+{%- set props = {
+    'stage': 'stage_id',
+    'amount_home': 'amount_home_raw',
+    'expected_close': 'expected_close_raw',
+    'owner': 'owner_id',
+} %}
+with removals as (
+    select crm_source, deal_id, min(removed_at) as removed_at
+    from (
+        select crm_source, record_id as deal_id, deleted_at as removed_at
+        from {{ ref('int_crm__deletions') }}
+        where object_type = 'deal'
+        union all
+        select crm_source, merged_id, merged_into_updated_at
+        from {{ ref('int_crm__merges') }}
+        where object_type = 'deal'
+    ) as r
+    group by crm_source, deal_id
+),
+
+deals as (
+    select crm_source, deal_id, pipeline_id, cast(null as {{ type_timestamptz() }}) as removed_at
+    from {{ ref('fct_deals') }}
+    union all
+    select r.crm_source, r.deal_id, cast(null as {{ dbt.type_string() }}), r.removed_at
+    from removals as r
+    where not exists (
+        select 1 from {{ ref('fct_deals') }} as f
+        where f.crm_source = r.crm_source and f.deal_id = r.deal_id
+    )
+),
+
+history as (
+    select h.crm_source, h.deal_id, h.property, h.value, h.changed_at
+    from {{ ref('int_crm__deal_history') }} as h
+    inner join deals as d on d.crm_source = h.crm_source and d.deal_id = h.deal_id
+    where h.property in ('{{ props.keys() | join("', '") }}')
+        and (d.removed_at is null or h.changed_at <= d.removed_at)
+),
+
+-- One row per deal x instant: the values set then (of several at one instant, the largest).
+instants as (
+    select
+        crm_source,
+        deal_id,
+        changed_at
+        {%- for prop, column in props.items() %},
+        max(case when property = '{{ prop }}' then 1 else 0 end) as sets_{{ column }},
+        max(case when property = '{{ prop }}' then value end) as set_{{ column }}
+        {%- endfor %}
+    from history
+    group by crm_source, deal_id, changed_at
+),
+
+-- A property keeps its value until it is set again (also to NULL): number its settings,
+-- and every instant takes the value of the latest one.
+numbered as (
+    select
+        *
+        {%- for column in props.values() %},
+        sum(sets_{{ column }}) over (
+            partition by crm_source, deal_id order by changed_at rows between unbounded preceding and current row
+        ) as {{ column }}_setting
+        {%- endfor %}
+    from instants
+),
+
+filled as (
+    select
+        crm_source,
+        deal_id,
+        changed_at
+        {%- for column in props.values() %},
+        max(set_{{ column }}) over (partition by crm_source, deal_id, {{ column }}_setting) as {{ column }}
+        {%- endfor %}
+    from numbered
+),
+
+-- A deal removed from the CRM has no pipeline to look its stages up in: its stage ids are
+-- looked up in the connection's pipelines (stage ids are unique within a connection).
+stage_pipelines as (
+    select crm_source, stage_id, min(pipeline_id) as pipeline_id
+    from {{ ref('int_crm__pipeline_stages') }}
+    group by crm_source, stage_id
+),
+
+states as (
+    select
+        f.crm_source,
+        f.deal_id,
+        f.changed_at,
+        false as is_removed,
+        f.stage_id,
+        f.stage_id is not null and not coalesce(s.is_closed, false) as is_open,
+        coalesce(s.is_closed, false) as is_closed,
+        coalesce(s.is_won, false) as is_won,
+        {{ parse_number('f.amount_home_raw') }} as amount_home,
+        {{ parse_timestamptz('f.expected_close_raw') }} as expected_close_at,
+        f.owner_id
+    from filled as f
+    inner join deals as d on d.crm_source = f.crm_source and d.deal_id = f.deal_id
+    left join stage_pipelines as sp
+        on d.pipeline_id is null and sp.crm_source = f.crm_source and sp.stage_id = f.stage_id
+    left join {{ ref('int_crm__pipeline_stages') }} as s
+        on s.crm_source = f.crm_source
+        and s.pipeline_id = coalesce(d.pipeline_id, sp.pipeline_id)
+        and s.stage_id = f.stage_id
+    union all
+    -- the removal (not before the deal's last change, kept above): no state after it
+    select
+        d.crm_source,
+        d.deal_id,
+        d.removed_at,
+        true,
+        cast(null as {{ dbt.type_string() }}),
+        false,
+        false,
+        false,
+        cast(null as {{ dbt.type_numeric() }}),
+        cast(null as {{ type_timestamptz() }}),
+        cast(null as {{ dbt.type_string() }})
+    from deals as d
+    where d.removed_at is not null
+        and exists (select 1 from history as h where h.crm_source = d.crm_source and h.deal_id = d.deal_id)
+),
+
+sequenced as (
+    select
+        s.*,
+        row_number() over w as change_number,
+        lag(s.is_open) over w as was_open,
+        lag(s.is_closed) over w as was_closed,
+        lag(s.amount_home) over w as previous_amount_home,
+        lag(s.expected_close_at) over w as previous_expected_close_at,
+        lag(s.owner_id) over w as previous_owner_id,
+        lead(s.changed_at) over w as next_changed_at
+    from states as s
+    window w as (partition by s.crm_source, s.deal_id order by s.changed_at, s.is_removed)
+)
+
+select
+    {{ surrogate_key(['crm_source', 'deal_id', 'change_number']) }} as deal_change_id,
+    crm_source,
+    deal_id,
+    change_number,
+    changed_at,
+    next_changed_at,
+    change_number = 1 as is_creation,
+    is_removed,
+    stage_id,
+    is_open,
+    is_closed,
+    is_won,
+    amount_home,
+    expected_close_at,
+    owner_id,
+    coalesce(was_open, false) as was_open,
+    coalesce(was_closed, false) as was_closed,
+    previous_amount_home,
+    previous_expected_close_at,
+    previous_owner_id
+from sequenced

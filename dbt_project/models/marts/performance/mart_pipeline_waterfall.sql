@@ -1,0 +1,152 @@
+-- The pipeline waterfall (docs/METRICS.md "Pipeline waterfall"): per rep, team and company x
+-- month and fiscal quarter, where the period's pipeline came from and went: open at the
+-- start + created + pulled in + reopened + transferred in + increases - decreases - pushed
+-- out - won - lost - deleted - transferred out = open at the end, in deals and in amount.
+{%- set grains = {
+    'rep': "{0}.rep_key",
+    'team': "case when {0}.team_id is not null then {0}.team_key end",
+    'company': "case when {0}.rep_key is not null then 'company' end",
+} %}
+{%- set moves = [
+    ('start', 'pipeline_start'),
+    ('created', 'created'),
+    ('pulled_in', 'pulled_in'),
+    ('reopened', 'reopened'),
+    ('transferred_in', 'transferred_in'),
+    ('increase', 'increase'),
+    ('decrease', 'decrease'),
+    ('pushed_out', 'pushed_out'),
+    ('won', 'won'),
+    ('lost', 'lost'),
+    ('deleted', 'deleted'),
+    ('transferred_out', 'transferred_out'),
+    ('end', 'pipeline_end'),
+] %}
+with reps as (
+    -- every identity (crm_source, owner_id) of a rep, with the person's rep_key and team
+    select i.crm_source, i.owner_id, i.rep_key, d.team_id, d.team_key
+    from {{ ref('int_rep_identities') }} as i
+    inner join {{ ref('dim_reps') }} as d on d.rep_key = i.rep_key
+),
+
+periods as (
+    select period_type, period_start, period_end_date from {{ ref('int_reporting_periods') }}
+),
+
+deal_moves as (
+    select * from {{ ref('int_deal_pipeline_moves') }}
+),
+{% for grain, key in grains.items() %}
+
+{{ grain }}_moves as (
+    select
+        m.*,
+        {{ key.format('b') }} as group_before,
+        {{ key.format('a') }} as group_after
+    from deal_moves as m
+    left join reps as b on b.crm_source = m.crm_source and b.owner_id = m.previous_owner_id
+    left join reps as a on a.crm_source = m.crm_source and a.owner_id = m.owner_id
+),
+
+-- One row per move and the group it counts for: a deal handed between two reps (two teams)
+-- leaves one and enters the other; an amount edited counts where the deal is after it.
+{{ grain }}_sides as (
+    select group_after as group_id, period_type, period_start, row_kind as move, amount_home as amount
+    from {{ grain }}_moves
+    where row_kind in ('start', 'end')
+    union all
+    select
+        case when is_in_pipeline then group_after else group_before end,
+        period_type,
+        period_start,
+        case when amount_home > previous_amount_home then 'increase' else 'decrease' end,
+        abs(amount_home - previous_amount_home)
+    from {{ grain }}_moves
+    where row_kind = 'change' and was_in_pipeline and amount_home <> previous_amount_home
+    union all
+    select group_before, period_type, period_start, 'transferred_out', previous_amount_home
+    from {{ grain }}_moves
+    where row_kind = 'change' and was_in_pipeline and is_in_pipeline
+        and group_before is distinct from group_after
+    union all
+    select group_after, period_type, period_start, 'transferred_in', previous_amount_home
+    from {{ grain }}_moves
+    where row_kind = 'change' and was_in_pipeline and is_in_pipeline
+        and group_before is distinct from group_after
+    union all
+    select group_before, period_type, period_start, exit_move, amount_home
+    from {{ grain }}_moves
+    where row_kind = 'change' and was_in_pipeline and not is_in_pipeline
+    union all
+    select group_after, period_type, period_start, entry_move, amount_home
+    from {{ grain }}_moves
+    where row_kind = 'change' and not was_in_pipeline and is_in_pipeline
+),
+
+{{ grain }}_totals as (
+    select
+        group_id,
+        period_type,
+        period_start
+        {%- for move, column in moves %},
+        sum(case when move = '{{ move }}' then 1 else 0 end) as {{ column }}_deals,
+        sum(case when move = '{{ move }}' then amount else 0 end) as {{ column }}_amount
+        {%- endfor %}
+    from {{ grain }}_sides
+    where group_id is not null
+    group by group_id, period_type, period_start
+),
+
+{{ grain }}_groups as (
+    select distinct {{ key.format('r') }} as group_id from reps as r
+),
+
+{{ grain }}_rows as (
+    select
+        '{{ grain }}' as aggregation_level,
+        g.group_id,
+        p.period_type,
+        p.period_start,
+        p.period_end_date
+        {%- for move, column in moves %},
+        coalesce(t.{{ column }}_deals, 0) as {{ column }}_deals,
+        coalesce(t.{{ column }}_amount, 0) as {{ column }}_amount
+        {%- endfor %}
+    from {{ grain }}_groups as g
+    cross join periods as p
+    left join {{ grain }}_totals as t
+        on t.group_id = g.group_id and t.period_type = p.period_type and t.period_start = p.period_start
+    where g.group_id is not null
+),
+{% endfor %}
+
+all_rows as (
+    {%- for grain in grains %}
+    select * from {{ grain }}_rows
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+)
+
+select
+    {{ surrogate_key(['w.aggregation_level', 'w.group_id', 'w.period_type', 'w.period_start']) }}
+        as waterfall_id,
+    w.aggregation_level,
+    w.period_type,
+    w.period_start,
+    w.period_end_date,
+    case when w.aggregation_level = 'rep' then w.group_id end as rep_key,
+    coalesce(r.crm_source, t.crm_source) as crm_source,
+    r.owner_id,
+    r.rep_name,
+    coalesce(r.team_key, t.team_key) as team_key,
+    coalesce(r.team_id, t.team_id) as team_id,
+    coalesce(r.team_name, t.team_name) as team_name
+    {%- for move, column in moves %},
+    cast(w.{{ column }}_deals as integer) as {{ column }}_deals,
+    w.{{ column }}_amount
+    {%- endfor %}
+from all_rows as w
+left join {{ ref('dim_reps') }} as r
+    on w.aggregation_level = 'rep' and r.rep_key = w.group_id
+left join {{ ref('dim_teams') }} as t
+    on w.aggregation_level = 'team' and t.team_key = w.group_id
