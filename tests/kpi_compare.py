@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -29,6 +30,8 @@ def same(column: str, got, expected) -> bool:
         return got == expected
     if isinstance(expected, bool):
         return bool(got) == expected
+    if isinstance(expected, date):
+        return got == expected
     # Day counts are stored with 9 decimals, so a difference of two is within 2e-9.
     return math.isclose(float(got), float(expected), rel_tol=1e-9, abs_tol=2e-9)
 
@@ -72,6 +75,21 @@ PERFORMANCE_COLUMNS = [
 
 
 WATERFALL_COLUMNS = [f"{move}_{unit}" for move in WATERFALL_MOVES for unit in ("deals", "amount")]
+
+
+RAMP_COLUMNS = [
+    "start_month", "started_before_history", "tenure_month", "won_deals", "bookings", "quota",
+    "quota_attainment",
+]  # fmt: skip
+COHORT_COLUMNS = [
+    "started_before_history", "reps", "reps_with_quota", "won_deals", "bookings", "quota",
+    "quota_attainment", "quota_attainment_median",
+]  # fmt: skip
+DISTRIBUTION_COLUMNS = [
+    "reps_with_quota", "reps_under_50pct", "reps_50_to_100pct", "reps_100pct_or_more",
+    "share_under_50pct", "share_50_to_100pct", "share_100pct_or_more", "attainment_p25",
+    "attainment_median", "attainment_p75",
+]  # fmt: skip
 
 
 def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[str, list[str]]:
@@ -128,6 +146,22 @@ def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[
                 scorecard_columns,
             ),
         }  # fmt: skip
+        results["mart_rep_ramp"] = mismatches(
+            mart_rows(con, f"select owner_id, month_start, {', '.join(RAMP_COLUMNS)} from marts.mart_rep_ramp{where}", 2),
+            truth.rep_ramp(),
+            RAMP_COLUMNS,
+        )  # fmt: skip
+        results["mart_attainment_distribution"] = mismatches(
+            mart_rows(con, f"select aggregation_level, coalesce(team_id, 'company'), period_type, period_start, {', '.join(DISTRIBUTION_COLUMNS)} from marts.mart_attainment_distribution{where}", 4),
+            {k: v for k, v in truth.attainment_distribution().items() if not crm_source or k[0] != "company"},
+            DISTRIBUTION_COLUMNS,
+        )  # fmt: skip
+        if not crm_source:  # cohorts span every connection
+            results["mart_ramp_cohorts"] = mismatches(
+                mart_rows(con, f"select start_month, tenure_month, {', '.join(COHORT_COLUMNS)} from marts.mart_ramp_cohorts", 2),
+                truth.ramp_cohorts(),
+                COHORT_COLUMNS,
+            )  # fmt: skip
     finally:
         con.close()
     if not crm_source:

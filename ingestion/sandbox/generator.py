@@ -49,6 +49,7 @@ PORTAL_TIMEZONE = "Asia/Baku"
 HOME_CURRENCY = "AZN"
 EXCHANGE_RATES = {"AZN": Decimal("1"), "USD": Decimal("1.70"), "EUR": Decimal("1.85")}
 CURRENCY_WEIGHTS = [("AZN", 0.6), ("USD", 0.3), ("EUR", 0.1)]
+HIRED_SHARE = 0.2  # of the reps, join during the history (Organisation._hire_some)
 
 PIPELINE_ID = "default"
 # (id, label, probability, is_closed) in display order, as HubSpot's default sales pipeline.
@@ -105,6 +106,10 @@ class Rep:
     activity_mult: float
     csat_mean: float
     monthly_quota: Decimal
+    # When the rep joined: the founding reps long before the history starts, the others
+    # (hires) during it; a hire owns nothing before, gets quotas from the month after,
+    # ramped up (25%, 50%, 75%, then full), and wins less in their first months.
+    hired_at: datetime
 
 
 @dataclass
@@ -246,16 +251,37 @@ class Organisation:
                         activity_mult=rng.uniform(0.5, 1.6),
                         csat_mean=rng.uniform(3.0, 4.8),
                         monthly_quota=max(quota, money(500)),
+                        hired_at=self.start - timedelta(days=730),
                     )
                 )
+        self._hire_some()
+
+    def _hire_some(self) -> None:
+        """About a fifth of the reps (never a team's first) join during the history, from
+        its fifth month to three months before the clock (their own generator: every
+        other draw of the organisation stays the same)."""
+        rng = random.Random(f"{self.seed}:hires")
+        first = self.start + timedelta(days=120)
+        last = self.anchor - timedelta(days=90)
+        firsts = {r.team_id: r for r in reversed(self.reps)}
+        for rep in self.reps:
+            if rep is not firsts[rep.team_id] and rng.random() < HIRED_SHARE and last > first:
+                rep.hired_at = first + (last - first) * rng.random()
+
+    def _active_from(self, rep: Rep) -> tuple[datetime, float]:
+        """The rep's part of the generated span: from when they joined (or the history's
+        start) to the horizon, and its length in seconds."""
+        start = max(self.start, rep.hired_at)
+        return start, (self.horizon - start).total_seconds()
 
     def _build_accounts(self) -> None:
         rng, fk = self.rng, self.faker
         self.rep_companies: dict[str, list[str]] = defaultdict(list)
         self.company_contacts: dict[str, list[str]] = defaultdict(list)
         for rep in self.reps:
+            since, _ = self._active_from(rep)
             for _ in range(max(4, int(self.preset.deals_per_rep_month * 3))):
-                created = self.start + timedelta(days=rng.uniform(0, 60))
+                created = since + timedelta(days=rng.uniform(0, 60 if since == self.start else 30))
                 cid = self._id()
                 name = fk.company()
                 self.entities["companies"].add(
@@ -281,8 +307,9 @@ class Organisation:
     def _build_leads(self) -> None:
         """New leads every month for each rep, at one of the rep's companies."""
         for rep in self.reps:
-            for _ in range(int(self.generated_months * 3 * rep.activity_mult)):
-                created = self.start + timedelta(seconds=self.rng.uniform(0, self.span))
+            since, span = self._active_from(rep)
+            for _ in range(int(self.generated_months * span / self.span * 3 * rep.activity_mult)):
+                created = since + timedelta(seconds=self.rng.uniform(0, span))
                 self._contact(rep, self.rng.choice(self.rep_companies[rep.owner_id]), created)
 
     def _contact(self, rep: Rep, company_id: str, created: datetime) -> None:
@@ -347,6 +374,7 @@ class Organisation:
         first_team = next(iter(self.teams))
         for rep in self.reps:
             periods: list[tuple[datetime, datetime, Decimal]] = []
+            hired = rep.hired_at > self.start
             if rep.team_id == first_team:
                 quarter_starts = [m for m in months if m.month in (1, 4, 7, 10)]
                 if months[0].month not in (1, 4, 7, 10):
@@ -361,6 +389,13 @@ class Organisation:
                 for ms in months:
                     me = (ms.replace(day=28) + timedelta(days=4)).replace(day=1)
                     periods.append((ms, me, rep.monthly_quota))
+            if hired:
+                # From the first period starting after the hire, ramped up.
+                periods = [p for p in periods if p[0] >= rep.hired_at]
+                periods = [
+                    (start, end, money(amount * min(Decimal(1), Decimal(k + 1) / 4)))
+                    for k, (start, end, amount) in enumerate(periods)
+                ]
             for start, end, amount in periods:
                 gid = self._id()
                 start_utc = start.astimezone(UTC)
@@ -392,16 +427,22 @@ class Organisation:
                     amount=amount,
                 )
 
-    def _same_team_rep(self, rep: Rep) -> Rep:
-        mates = [r for r in self.reps if r.team_id == rep.team_id and r is not rep]
+    def _same_team_rep(self, rep: Rep, at: datetime) -> Rep:
+        """A teammate who had joined by `at`."""
+        mates = [
+            r for r in self.reps if r.team_id == rep.team_id and r is not rep and r.hired_at <= at
+        ]
         return self.rng.choice(mates) if mates else rep
 
     def _build_deals(self) -> None:
         rng = self.rng
-        per_rep = int(self.preset.deals_per_rep_month * self.generated_months)
         for rep in self.reps:
+            since, span = self._active_from(rep)
+            per_rep = int(
+                self.preset.deals_per_rep_month * self.generated_months * span / self.span
+            )
             for _ in range(rng.randint(int(per_rep * 0.7), int(per_rep * 1.3))):
-                created = self.start + timedelta(seconds=rng.uniform(0, self.span))
+                created = since + timedelta(seconds=rng.uniform(0, span))
                 self._build_deal(rep, created)
 
     def _stage_path(self, won: bool, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
@@ -435,7 +476,9 @@ class Organisation:
             "meetings": _poisson(rng, 1.5 * rep.activity_mult),
             "tasks": _poisson(rng, 2.0 * rep.activity_mult),
         }
-        p_win = min(0.9, rep.win_skill + 0.07 * min(counts["meetings"], 4))
+        # A new rep wins less at first: 40% of their skill, full after four months.
+        ramp = min(1.0, 0.4 + 0.6 * (created - rep.hired_at).days / 120)
+        p_win = min(0.9, rep.win_skill * ramp + 0.07 * min(counts["meetings"], 4))
         won = rng.random() < p_win
         close_ts = created + timedelta(
             days=expected_days * rng.uniform(0.7, 1.4), seconds=rng.uniform(0, 3600)
@@ -454,7 +497,8 @@ class Organisation:
 
         owners = [(created, rep.owner_id)]
         if rng.random() < 0.05 and len(changes["stage"]) > 2:
-            owners.append((created + (close_ts - created) * 0.5, self._same_team_rep(rep).owner_id))
+            handover = created + (close_ts - created) * 0.5
+            owners.append((handover, self._same_team_rep(rep, handover).owner_id))
         changes["owner"] = owners
         amounts = [(created, amount)]
         if rng.random() < 0.2:
@@ -540,9 +584,12 @@ class Organisation:
         if roll < 0.05:
             owner = sorted(changes["owner"])[-1][1]
             mates = [
-                r.owner_id for r in self.reps if r.team_id == rep.team_id and r.owner_id != owner
+                r.owner_id
+                for r in self.reps
+                if r.team_id == rep.team_id and r.owner_id != owner and r.hired_at <= later
             ]
-            changes["owner"].append((later, rng.choice(mates)))
+            if mates:
+                changes["owner"].append((later, rng.choice(mates)))
         elif roll < 0.10:
             backdated = last_close - timedelta(days=rng.uniform(3, 20))
             changes["expected_close"].append((later, iso(backdated)))
@@ -635,9 +682,10 @@ class Organisation:
     def _build_prospecting(self) -> None:
         """Calls and emails not tied to any deal (prospecting)."""
         for rep in self.reps:
-            n = int(self.generated_months * 4 * rep.activity_mult)
+            since, span = self._active_from(rep)
+            n = int(self.generated_months * span / self.span * 4 * rep.activity_mult)
             for _ in range(n):
-                ts = self.start + timedelta(seconds=self.rng.uniform(0, self.span))
+                ts = since + timedelta(seconds=self.rng.uniform(0, span))
                 self._activity(self.rng.choice(["calls", "emails"]), ts, rep.owner_id, None)
 
 

@@ -527,6 +527,98 @@ class Truth:
                     before = state
         return out
 
+    # ------------------------------------------------------------------- ramp
+    def rep_starts(self) -> dict[str, date]:
+        """Each rep's first month: their first owned deal (from any handover), activity or
+        quota month, whichever is first."""
+        firsts: dict[str, list[date]] = defaultdict(list)
+        for deal in self.deals.values():
+            for ts, owner in deal.changes["owner"]:
+                firsts[owner].append(self.month(ts))
+        for a in self.activities:
+            firsts[a["owner_id"]].append(self.month(a["ts"]))
+        for (owner, m), amount in self._quota_by_owner_month().items():
+            if amount > 0:
+                firsts[owner].append(m)
+        return {o: min(firsts[o]) for o in self.reps if firsts[o]}
+
+    def rep_ramp(self) -> dict[tuple[str, date], dict]:
+        """rep x month from their start: tenure month (1 = the start month), bookings, quota."""
+        starts, months = self.rep_starts(), self.rep_month()
+        out = {}
+        for (owner, m), k in months.items():
+            start = starts.get(owner)
+            if start is None or m < start:
+                continue
+            out[(owner, m)] = {
+                "start_month": start,
+                "started_before_history": start <= self.months[0],
+                "tenure_month": (m.year - start.year) * 12 + m.month - start.month + 1,
+                **{c: k[c] for c in ("won_deals", "bookings", "quota", "quota_attainment")},
+            }
+        return out
+
+    def ramp_cohorts(self) -> dict[tuple[date, int], dict]:
+        """start month x tenure month: the cohort's reps, bookings against quota, median rep."""
+        groups: dict[tuple[date, int], list[dict]] = defaultdict(list)
+        for row in self.rep_ramp().values():
+            groups[(row["start_month"], row["tenure_month"])].append(row)
+        out = {}
+        for key, rows in groups.items():
+            quotas = [r["quota"] for r in rows if r["quota"] is not None]
+            bookings = sum((r["bookings"] for r in rows), Decimal(0))
+            quota = sum(quotas, Decimal(0)) if quotas else None
+            attained = [r["quota_attainment"] for r in rows if r["quota_attainment"] is not None]
+            out[key] = {
+                "started_before_history": rows[0]["started_before_history"],
+                "reps": len(rows),
+                "reps_with_quota": sum(1 for q in quotas if q > 0),
+                "won_deals": sum(r["won_deals"] for r in rows),
+                "bookings": bookings,
+                "quota": quota,
+                "quota_attainment": ratio(bookings, quota),
+                "quota_attainment_median": quantile_cont(attained, 0.5),
+            }
+        return out
+
+    def attainment_distribution(self) -> dict[tuple[str, str, str, date], dict]:
+        """(team | company) x (month | fiscal quarter): how attainment spreads over the reps
+        with a quota (each rep's bookings / quota over the period)."""
+        periods: dict[tuple[str, str, date], list[dict]] = defaultdict(list)
+        for (owner, m), f in self.base_facts().items():
+            for kind, start in (("month", m), ("quarter", self.fiscal_quarter_start(m))):
+                periods[(owner, kind, start)].append(f)
+        groups: dict[tuple[str, str, str, date], list[float]] = defaultdict(list)
+        for (owner, kind, start), rows in periods.items():
+            quotas = [f["quota"] for f in rows if f["quota"] is not None]
+            bookings = sum((f["bookings"] for f in rows), Decimal(0))
+            value = ratio(bookings, sum(quotas, Decimal(0)) if quotas else None)
+            keys = [("company", "company")]
+            if self.team_of.get(owner) is not None:
+                keys.append(("team", self.team_of[owner]))
+            for level, group in keys:
+                values = groups[(level, group, kind, start)]
+                if value is not None:
+                    values.append(value)
+        out = {}
+        for key, values in groups.items():
+            n = len(values)
+            under = sum(1 for v in values if v < 0.5)
+            over = sum(1 for v in values if v >= 1)
+            out[key] = {
+                "reps_with_quota": n,
+                "reps_under_50pct": under,
+                "reps_50_to_100pct": n - under - over,
+                "reps_100pct_or_more": over,
+                "share_under_50pct": ratio(under, n),
+                "share_50_to_100pct": ratio(n - under - over, n),
+                "share_100pct_or_more": ratio(over, n),
+                "attainment_p25": quantile_cont(values, 0.25),
+                "attainment_median": quantile_cont(values, 0.5),
+                "attainment_p75": quantile_cont(values, 0.75),
+            }
+        return out
+
     @staticmethod
     def _states(deal: Deal, removed: datetime | None) -> list[tuple[datetime, dict | None]]:
         """The deal's state after each instant at which it changed (None once removed)."""
