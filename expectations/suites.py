@@ -39,6 +39,11 @@ NON_NEGATIVE = [
     "sales_cycle_days_median",
 ]
 CENT = 0.005
+# mart_pipeline_waterfall's moves (each as _deals and _amount, never negative)
+WATERFALL_MOVES = [
+    "pipeline_start", "created", "pulled_in", "reopened", "transferred_in", "increase",
+    "decrease", "pushed_out", "won", "lost", "deleted", "transferred_out", "pipeline_end",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,40 @@ SUITES: list[Suite] = [
     Suite(
         "marts.mart_lead_funnel",
         [between("contacts_reached", 0, None), between("conversion_to_next", 0, 1)],
+    ),
+    Suite(
+        "marts.mart_pipeline_waterfall",
+        [
+            *(
+                between(f"{move}_{unit}", 0, None)
+                for move in WATERFALL_MOVES
+                for unit in ("deals", "amount")
+            ),
+            # every rep, every team and the company, for every month and quarter
+            row_count_equals("groups_x_periods"),
+        ],
+        context_queries={
+            "groups_x_periods": (
+                "select ((select count(*) from core.dim_reps)"
+                " + (select count(distinct team_key) from core.dim_reps where team_id is not null)"
+                " + 1) * (select count(*) from intermediate.int_reporting_periods)"
+            )
+        },
+    ),
+    Suite(
+        "marts.mart_rep_ramp",
+        [between("tenure_month", 1, None), between("quota_attainment", 0, None)],
+    ),
+    Suite("marts.mart_ramp_cohorts", [between("reps", 1, None), between("tenure_month", 1, None)]),
+    Suite(
+        "marts.mart_attainment_distribution",
+        [
+            *(
+                between(f"share_{b}", 0, 1)
+                for b in ("under_50pct", "50_to_100pct", "100pct_or_more")
+            ),
+            between("attainment_p25", 0, None),
+        ],
     ),
     Suite(
         "core.fct_deals",
