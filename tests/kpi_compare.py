@@ -8,7 +8,12 @@ from decimal import Decimal
 
 import duckdb
 
-from ingestion.sandbox.truth import WATERFALL_MOVES, Truth, company_month_of
+from ingestion.sandbox.truth import (
+    FORECAST_BUCKETS,
+    WATERFALL_MOVES,
+    Truth,
+    company_month_of,
+)
 
 CENT = Decimal("0.005")
 MONEY = {
@@ -18,6 +23,10 @@ MONEY = {
     "open_pipeline_start",
     "weighted_pipeline_start",
     *(f"{move}_amount" for move in WATERFALL_MOVES),
+    *(f"{bucket}_amount" for bucket in FORECAST_BUCKETS),
+    "best_case_call_amount",
+    "commit_won_amount",
+    "called_won_amount",
 }
 
 
@@ -77,6 +86,12 @@ PERFORMANCE_COLUMNS = [
 WATERFALL_COLUMNS = [f"{move}_{unit}" for move in WATERFALL_MOVES for unit in ("deals", "amount")]
 
 
+FORECAST_COLUMNS = [
+    *(f"{bucket}_{unit}" for bucket in FORECAST_BUCKETS for unit in ("deals", "amount")),
+    "week_start", "is_period_over", "best_case_call_amount", "won_deals", "bookings",
+    "commit_accuracy", "commit_bias", "commit_won_amount", "called_won_amount",
+    "commit_hit_rate", "commit_capture_rate",
+]  # fmt: skip
 RAMP_COLUMNS = [
     "start_month", "started_before_history", "tenure_month", "won_deals", "bookings", "quota",
     "quota_attainment",
@@ -146,6 +161,11 @@ def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[
                 scorecard_columns,
             ),
         }  # fmt: skip
+        results["mart_forecast_calls"] = mismatches(
+            mart_rows(con, f"select aggregation_level, coalesce(owner_id, team_id, 'company'), period_type, period_start, week_number, {', '.join(FORECAST_COLUMNS)} from marts.mart_forecast_calls{where}", 5),
+            {k: v for k, v in truth.forecast_calls().items() if not crm_source or k[0] != "company"},
+            FORECAST_COLUMNS,
+        )  # fmt: skip
         results["mart_rep_ramp"] = mismatches(
             mart_rows(con, f"select owner_id, month_start, {', '.join(RAMP_COLUMNS)} from marts.mart_rep_ramp{where}", 2),
             truth.rep_ramp(),

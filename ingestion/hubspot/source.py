@@ -105,6 +105,7 @@ OBJECT_PROPERTIES: dict[str, list[str]] = {
         "hubspot_owner_id",
         "hs_is_closed",
         "hs_is_closed_won",
+        "hs_manual_forecast_category",
         "hs_lastmodifieddate",
         "hs_merged_object_ids",
     ],
@@ -169,6 +170,7 @@ DEAL_HISTORY_PROPERTIES = [
     "amount_in_home_currency",
     "closedate",
     "hubspot_owner_id",
+    "hs_manual_forecast_category",
 ]
 ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
 # Loaded incrementally: the first run lists every record; later runs read only records

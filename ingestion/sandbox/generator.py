@@ -50,6 +50,24 @@ HOME_CURRENCY = "AZN"
 EXCHANGE_RATES = {"AZN": Decimal("1"), "USD": Decimal("1.70"), "EUR": Decimal("1.85")}
 CURRENCY_WEIGHTS = [("AZN", 0.6), ("USD", 0.3), ("EUR", 0.1)]
 HIRED_SHARE = 0.2  # of the reps, join during the history (Organisation._hire_some)
+# Forecast habits: for a deal the rep will win / lose, (probability, earliest, latest share
+# of the way to the close) of calling it best case, commit, or (a loser) omit. Accurate reps
+# commit their winners midway; sandbaggers call few and late; optimists commit early, losers
+# too, and seldom give up on one.
+FORECAST_HABITS = {
+    "accurate": {
+        True: {"best_case": (0.7, 0.3, 0.5), "commit": (0.85, 0.55, 0.85)},
+        False: {"best_case": (0.4, 0.3, 0.6), "commit": (0.1, 0.6, 0.75), "omit": (0.3, 0.8, 0.95)},
+    },
+    "sandbagger": {
+        True: {"best_case": (0.6, 0.4, 0.7), "commit": (0.35, 0.9, 0.98)},
+        False: {"best_case": (0.2, 0.4, 0.6), "omit": (0.4, 0.7, 0.95)},
+    },
+    "optimist": {
+        True: {"best_case": (0.8, 0.1, 0.25), "commit": (0.95, 0.25, 0.5)},
+        False: {"best_case": (0.7, 0.1, 0.3), "commit": (0.6, 0.3, 0.6), "omit": (0.05, 0.9, 0.98)},
+    },
+}
 
 PIPELINE_ID = "default"
 # (id, label, probability, is_closed) in display order, as HubSpot's default sales pipeline.
@@ -110,6 +128,8 @@ class Rep:
     # (hires) during it; a hire owns nothing before, gets quotas from the month after,
     # ramped up (25%, 50%, 75%, then full), and wins less in their first months.
     hired_at: datetime
+    # How the rep calls their deals' forecast category (Organisation._forecast_calls).
+    forecast_habit: str = "accurate"
 
 
 @dataclass
@@ -255,6 +275,9 @@ class Organisation:
                     )
                 )
         self._hire_some()
+        habits = random.Random(f"{self.seed}:habits")
+        for rep in self.reps:
+            rep.forecast_habit = habits.choices(list(FORECAST_HABITS), [2, 1, 1])[0]
 
     def _hire_some(self) -> None:
         """About a fifth of the reps (never a team's first) join during the history, from
@@ -517,6 +540,9 @@ class Organisation:
                 (last_close, iso(last_close)),
             ]
         last_close = self._after_close(did, rep, changes, amounts, last_close)
+        changes["forecast_category"] = self._forecast_calls(
+            did, rep, won, created, close_ts, changes
+        )
         changes["amount"] = [(ts, f"{v:.2f}") for ts, v in amounts]
         changes["amount_home"] = [(ts, f"{money(v * rate):.2f}") for ts, v in amounts]
         changes["currency"] = [(created, currency)]
@@ -607,6 +633,36 @@ class Organisation:
             ]
             return reclosed
         return last_close
+
+    def _forecast_calls(
+        self,
+        did: str,
+        rep: Rep,
+        won: bool,
+        created: datetime,
+        close_ts: datetime,
+        changes: dict[str, list[tuple[datetime, str]]],
+    ) -> list[tuple[datetime, str]]:
+        """The deal's forecast category as its owner calls it (Rep.forecast_habit): pipeline
+        at creation, maybe best case and commit on the way, closed when won and omit when
+        lost; a deal reopened is pipeline again. Drawn from the deal's own generator, so
+        every other record of the organisation stays the same."""
+        rng = random.Random(f"{self.seed}:{did}:forecast")
+        calls = [(created, "pipeline")]
+        for category, (p, first, last) in FORECAST_HABITS[rep.forecast_habit][won].items():
+            if rng.random() < p:
+                calls.append((created + (close_ts - created) * rng.uniform(first, last), category))
+        calls.sort()
+        was_closed = False
+        for ts, stage in sorted(changes["stage"]):
+            if stage in ("closedwon", "closedlost"):
+                calls = [c for c in calls if c[0] < ts]
+                calls.append((ts, "closed" if stage == "closedwon" else "omit"))
+                was_closed = True
+            elif was_closed:
+                calls.append((ts, "pipeline"))
+                was_closed = False
+        return calls
 
     def _feedback(
         self, survey: str, ts: datetime, value: int, deal_id: str | None, company_id: str

@@ -36,6 +36,17 @@ DEAL_PROPERTIES = {
     "amount_home": "amount_in_home_currency",
     "currency": "deal_currency_code",
     "pipeline": "pipeline",
+    "forecast_category": "hs_manual_forecast_category",
+}
+# Values HubSpot writes its own way (the organisation's word -> HubSpot's).
+DEAL_VALUES = {
+    "forecast_category": {
+        "pipeline": "PIPELINE",
+        "best_case": "BEST_CASE",
+        "commit": "COMMIT",
+        "closed": "CLOSED",
+        "omit": "OMIT",
+    },
 }
 # A call's outcome -> HubSpot's default call disposition ids.
 CALL_DISPOSITIONS = {
@@ -64,7 +75,10 @@ def _record(org: Organisation, kind: str, e: Entity) -> Record:
         properties=properties,
         created_at=e.created_at,
         updated_at=e.updated_at,
-        history={DEAL_PROPERTIES[name]: list(values) for name, values in e.history.items()},
+        history={
+            DEAL_PROPERTIES[name]: [(_deal_value(name, v), ts) for v, ts in values]
+            for name, values in e.history.items()
+        },
         associations=dict(e.associations),
     )
 
@@ -124,13 +138,17 @@ def _deal(org: Organisation, e: Entity) -> dict[str, str | None]:
     company = org.entities["companies"][f["company"]].fields["name"]
     return {
         "dealname": f"{company} – {e.id}",
-        **{DEAL_PROPERTIES[name]: value for name, value in current.items()},
+        **{DEAL_PROPERTIES[name]: _deal_value(name, value) for name, value in current.items()},
         "createdate": iso(e.created_at),
         "hs_is_closed": "true" if meta[3] else "false",
         "hs_is_closed_won": "true" if stage == "closedwon" else "false",
         "hs_deal_stage_probability": meta[2],
         "hs_lastmodifieddate": iso(e.updated_at),
     }
+
+
+def _deal_value(name: str, value: str) -> str:
+    return DEAL_VALUES.get(name, {}).get(value, value)
 
 
 def _feedback(org: Organisation, e: Entity) -> dict[str, str | None]:

@@ -463,18 +463,11 @@ class Truth:
         """(level, group, period type, period start) -> the waterfall's deals and amounts:
         where each month's and fiscal quarter's pipeline (deals open and expected to close in
         it) came from and went, per rep, team and company, worked out change by change."""
-        periods = [("month", m, m, next_month(m)) for m in self.months]
-        for q in sorted({self.fiscal_quarter_start(m) for m in self.months}):
-            periods.append(("quarter", q, q, next_month(next_month(next_month(q)))))
         bounds = [
-            (kind, start, self.day_start(first), self.day_start(after))
-            for kind, start, first, after in periods
+            (kind, first, self.day_start(first), self.day_start(after))
+            for kind, first, after in self._periods()
         ]
-        groups = {
-            "rep": lambda o: o if o in self.reps else None,
-            "team": lambda o: self.team_of.get(o),
-            "company": lambda o: "company" if o in self.reps else None,
-        }
+        groups = self._grains()
         out: dict[tuple, dict] = {}
         for level, group_of in groups.items():
             for g in {group_of(o) for o in self.reps} - {None}:
@@ -491,10 +484,7 @@ class Truth:
                 row[f"{move}_deals"] += 1
                 row[f"{move}_amount"] += amount
 
-        every = [(d, self.removed_at.get(i)) for i, d in self.deals.items()]
-        every += [(d, self.removed_at[i]) for i, d in self.removed_deals.items()]
-        for deal, removed in every:
-            timeline = self._states(deal, removed)
+        for _, timeline in self._timelines():
             for kind, start, first_at, after_at in bounds:
                 end_at = min(after_at, self.as_of)
 
@@ -525,6 +515,103 @@ class Truth:
                             ):
                                 add(level, group, kind, start, move, amount)
                     before = state
+        return out
+
+    def _grains(self) -> dict:
+        """Who an owner counts for at rep, team and company level (None: no rep)."""
+        return {
+            "rep": lambda o: o if o in self.reps else None,
+            "team": lambda o: self.team_of.get(o),
+            "company": lambda o: "company" if o in self.reps else None,
+        }
+
+    def _timelines(self) -> list[tuple[Deal, list]]:
+        """Every deal the CRM has or had (deleted or merged away since: until then) with
+        its state after each change."""
+        every = [(d, self.removed_at.get(i)) for i, d in self.deals.items()]
+        every += [(d, self.removed_at[i]) for i, d in self.removed_deals.items()]
+        return [(d, self._states(d, removed)) for d, removed in every]
+
+    # --------------------------------------------------------- forecast calls
+    def _periods(self) -> list[tuple[str, date, date]]:
+        """(type, first day, first day of the next) of every month and fiscal quarter."""
+        periods = [("month", m, next_month(m)) for m in self.months]
+        for q in sorted({self.fiscal_quarter_start(m) for m in self.months}):
+            periods.append(("quarter", q, next_month(next_month(next_month(q)))))
+        return periods
+
+    def forecast_calls(self) -> dict[tuple[str, str, str, date, int], dict]:
+        """(level, group, period type, period start, week number) -> the period's pipeline by
+        the forecast category called at 00:00 on the week's first day (every 7th day from
+        the period's start, up to the data's as-of day), and what the period booked."""
+        as_of_date = self.local_date(self.org.now) + timedelta(days=1)
+        groups = self._grains()
+        timelines = self._timelines()
+        out: dict[tuple, dict] = {}
+        for kind, first, after in self._periods():
+            start_at, after_at = self.day_start(first), self.day_start(after)
+            end = min(after, as_of_date)
+            booked: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
+            won_here = set()
+            for deal in self.deals.values():
+                closed = deal.closed_at
+                if deal.stage == WON and closed is not None and start_at <= closed < after_at:
+                    won_here.add(deal.deal_id)
+                    for level, group_of in groups.items():
+                        row = booked[(level, group_of(deal.owner_at_close))]
+                        row[0] += 1
+                        row[1] += deal.amount_home
+            week, day = 1, first
+            while day < after and day <= end:
+                at = self.day_start(day)
+                rows = {}
+                for level, group_of in groups.items():
+                    for g in {group_of(o) for o in self.reps} - {None}:
+                        won, bookings = booked.get((level, g), (0, Decimal(0)))
+                        rows[(level, g)] = out[(level, g, kind, first, week)] = {
+                            "week_start": day,
+                            "is_period_over": end == after,
+                            **{
+                                f"{c}_{u}": Decimal(0) if u == "amount" else 0
+                                for c in FORECAST_BUCKETS
+                                for u in ("deals", "amount")
+                            },
+                            "commit_won_amount": Decimal(0),
+                            "called_won_amount": Decimal(0),
+                            "won_deals": won,
+                            "bookings": bookings,
+                        }
+                for deal, timeline in timelines:
+                    state = state_at(timeline, at)
+                    if not (
+                        state is not None
+                        and state["open"]
+                        and state["expected"] is not None
+                        and start_at <= state["expected"] < after_at
+                    ):
+                        continue
+                    bucket = FORECAST_BUCKET.get(state["category"], "pipeline")
+                    won = deal.deal_id in won_here
+                    for level, group_of in groups.items():
+                        row = rows.get((level, group_of(state["owner"])))
+                        if row is None:
+                            continue
+                        row[f"{bucket}_deals"] += 1
+                        row[f"{bucket}_amount"] += state["amount"]
+                        if won:
+                            row["called_won_amount"] += state["amount"]
+                            if bucket == "commit":
+                                row["commit_won_amount"] += state["amount"]
+                week, day = week + 1, day + timedelta(days=7)
+        for row in out.values():
+            commit, bookings = row["commit_amount"], row["bookings"]
+            row["best_case_call_amount"] = commit + row["best_case_amount"]
+            row["commit_accuracy"] = (
+                None if not bookings else 1 - abs(float(commit - bookings)) / float(bookings)
+            )
+            row["commit_bias"] = ratio(commit - bookings, bookings)
+            row["commit_hit_rate"] = ratio(row["commit_won_amount"], commit)
+            row["commit_capture_rate"] = ratio(row["commit_won_amount"], row["called_won_amount"])
         return out
 
     # ------------------------------------------------------------------- ramp
@@ -622,7 +709,7 @@ class Truth:
     @staticmethod
     def _states(deal: Deal, removed: datetime | None) -> list[tuple[datetime, dict | None]]:
         """The deal's state after each instant at which it changed (None once removed)."""
-        names = ("stage", "amount_home", "expected_close", "owner")
+        names = ("stage", "amount_home", "expected_close", "owner", "forecast_category")
         instants = sorted({ts for name in names for ts, _ in deal.changes[name]})
         timeline: list[tuple[datetime, dict | None]] = []
         for ts in instants:
@@ -643,6 +730,7 @@ class Truth:
                             else None
                         ),
                         "owner": deal.value_at("owner", ts),
+                        "category": deal.value_at("forecast_category", ts),
                     },
                 )
             )
@@ -762,6 +850,17 @@ WATERFALL_MOVES = [
     "pipeline_start", "created", "pulled_in", "reopened", "transferred_in", "increase",
     "decrease", "pushed_out", "won", "lost", "deleted", "transferred_out", "pipeline_end",
 ]  # fmt: skip
+
+
+# The forecast category a rep called -> the bucket mart_forecast_calls counts it in (a deal
+# without one is pipeline).
+FORECAST_BUCKET = {
+    "commit": "commit",
+    "closed": "commit",
+    "best_case": "best_case",
+    "omit": "omitted",
+}
+FORECAST_BUCKETS = ["commit", "best_case", "pipeline", "omitted"]
 
 
 def next_month(m: date) -> date:

@@ -1,14 +1,17 @@
 -- Every change of every deal the CRM has or had, with the deal's whole state after it and
--- before it: stage (open, won, closed), home-currency amount, expected close and owner. Deals
+-- before it: stage (open, won, closed), home-currency amount, expected close, owner and
+-- forecast category. Deals
 -- deleted or merged away since are kept until then and end with a row of their own
 -- (is_removed), so the pipeline of a past period is what it was, not what is left of it.
--- The pipeline waterfall's input (int_deal_pipeline_moves). One row per deal x instant at
--- which any of the four changed; a deal's first row is its creation.
+-- The input of the pipeline waterfall (int_deal_pipeline_moves) and the forecast calls
+-- (mart_forecast_calls). One row per deal x instant at which any of them changed; a deal's
+-- first row is its creation.
 {%- set props = {
     'stage': 'stage_id',
     'amount_home': 'amount_home_raw',
     'expected_close': 'expected_close_raw',
     'owner': 'owner_id',
+    'forecast_category': 'forecast_category',
 } %}
 with removals as (
     select crm_source, deal_id, min(removed_at) as removed_at
@@ -102,7 +105,8 @@ states as (
         coalesce(s.is_won, false) as is_won,
         {{ parse_number('f.amount_home_raw') }} as amount_home,
         {{ parse_timestamptz('f.expected_close_raw') }} as expected_close_at,
-        f.owner_id
+        f.owner_id,
+        f.forecast_category
     from filled as f
     inner join deals as d on d.crm_source = f.crm_source and d.deal_id = f.deal_id
     left join stage_pipelines as sp
@@ -124,6 +128,7 @@ states as (
         false,
         cast(null as {{ dbt.type_numeric() }}),
         cast(null as {{ type_timestamptz() }}),
+        cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }})
     from deals as d
     where d.removed_at is not null
@@ -160,6 +165,7 @@ select
     amount_home,
     expected_close_at,
     owner_id,
+    forecast_category,
     coalesce(was_open, false) as was_open,
     coalesce(was_closed, false) as was_closed,
     previous_amount_home,

@@ -48,15 +48,25 @@ KEY_PREFIXES = {
     "SurveySubject": "0dF",
     "QueryLocator": "01g",  # a query's cursor (nextRecordsUrl), not an object
 }
-# The organisation's stages as Salesforce opportunity stages: (forecast category, is won).
+# The organisation's stages as Salesforce opportunity stages: (default forecast category, is
+# won).
 FORECAST = {
-    "appointmentscheduled": ("Pipeline", False),
-    "qualifiedtobuy": ("Pipeline", False),
-    "presentationscheduled": ("Best Case", False),
-    "decisionmakerboughtin": ("Best Case", False),
-    "contractsent": ("Commit", False),
-    "closedwon": ("Closed", True),
-    "closedlost": ("Omitted", False),
+    "appointmentscheduled": ("pipeline", False),
+    "qualifiedtobuy": ("pipeline", False),
+    "presentationscheduled": ("best_case", False),
+    "decisionmakerboughtin": ("best_case", False),
+    "contractsent": ("commit", False),
+    "closedwon": ("closed", True),
+    "closedlost": ("omit", False),
+}
+# A deal's forecast category as its owner called it -> Opportunity.ForecastCategoryName (the
+# picklist's labels) and OpportunityHistory.ForecastCategory (its API values).
+FORECAST_CATEGORY = {
+    "pipeline": ("Pipeline", "Pipeline"),
+    "best_case": ("Best Case", "BestCase"),
+    "commit": ("Commit", "Forecast"),
+    "closed": ("Closed", "Closed"),
+    "omit": ("Omitted", "Omitted"),
 }
 # A call's outcome -> Salesforce's CallDisposition text.
 CALL_DISPOSITIONS = {
@@ -450,7 +460,7 @@ def _stages(org: Organisation) -> Iterator[dict]:
             "ApiName": label,
             "MasterLabel": label,
             "DefaultProbability": PROBABILITY[sid],
-            "ForecastCategoryName": category,
+            "ForecastCategoryName": FORECAST_CATEGORY[category][0],
             "IsActive": True,
             "IsClosed": closed,
             "IsWon": won,
@@ -488,7 +498,8 @@ def _opportunities(org: Organisation) -> Iterator[tuple[dict, list[dict], list[d
         current = e.fields["current"]
         oid = record_id("Opportunity", int(e.id))
         stage = current["stage"]
-        category, won = FORECAST[stage]
+        default, won = FORECAST[stage]
+        category = FORECAST_CATEGORY[current.get("forecast_category", default)][0]
         yield (
             {
                 "Id": oid,
@@ -512,9 +523,10 @@ def _opportunities(org: Organisation) -> Iterator[tuple[dict, list[dict], list[d
 
 
 def _history(org: Organisation, oid: str, history: dict, currency: str, number: int) -> list[dict]:
-    """A row whenever a tracked value (stage, amount, close date) changes, with the values
-    after the change; setting a value to what it already is adds no row, as in Salesforce."""
-    tracked = ("stage", "amount", "expected_close")
+    """A row whenever a tracked value (stage, amount, close date, forecast category)
+    changes, with the values after the change; setting a value to what it already is adds
+    no row, as in Salesforce."""
+    tracked = ("stage", "amount", "expected_close", "forecast_category")
     changes = sorted({at for name in tracked for _, at in history.get(name, [])})
     rows: list[dict] = []
     for n, at in enumerate(changes):
@@ -536,12 +548,15 @@ def _history(org: Organisation, oid: str, history: dict, currency: str, number: 
             if "expected_close" in value
             else None,
             "Probability": PROBABILITY[stage],
-            "ForecastCategory": FORECAST[stage][0],
+            "ForecastCategory": FORECAST_CATEGORY[
+                value.get("forecast_category", FORECAST[stage][0])
+            ][1],
             "IsDeleted": False,
             "CreatedDate": at.astimezone(UTC),
             "SystemModstamp": at.astimezone(UTC),
         }
-        if rows and all(rows[-1][k] == row[k] for k in ("StageName", "Amount", "CloseDate")):
+        same = ("StageName", "Amount", "CloseDate", "ForecastCategory")
+        if rows and all(rows[-1][k] == row[k] for k in same):
             continue
         rows.append(row)
     return rows

@@ -41,6 +41,16 @@ MAX_PAGE = 100
 MAX_PAGE_WITH_HISTORY = 50
 MAX_SEARCH_PAGE = 200
 SEARCH_RESULT_CAP = 10_000
+# Properties whose values come from a list (type enumeration), as (label, value).
+ENUMERATIONS = {
+    "hs_manual_forecast_category": [
+        ("Not forecasted", "OMIT"),
+        ("Pipeline", "PIPELINE"),
+        ("Best case", "BEST_CASE"),
+        ("Commit", "COMMIT"),
+        ("Closed won", "CLOSED"),
+    ],
+}
 NUMBER_PROPERTIES = {"amount", "amount_in_home_currency", "hs_target_amount", "hs_call_duration"}
 
 
@@ -185,7 +195,10 @@ class Sandbox:
         results = []
         custom = self.org.custom_properties.get(object_type, set())
         for i, name in enumerate(store.property_names):
-            if _is_datetime_property(name):
+            options = ENUMERATIONS.get(name, [])
+            if options:
+                ptype, field = "enumeration", "select"
+            elif _is_datetime_property(name):
                 ptype, field = "datetime", "date"
             elif name in NUMBER_PROPERTIES:
                 ptype, field = "number", "number"
@@ -199,7 +212,10 @@ class Sandbox:
                     "fieldType": field,
                     "description": "",
                     "groupName": f"{SINGULAR[object_type]}information",
-                    "options": [],
+                    "options": [
+                        {"label": label, "value": value, "displayOrder": n, "hidden": False}
+                        for n, (label, value) in enumerate(options)
+                    ],
                     "displayOrder": i,
                     "calculated": name == "amount_in_home_currency",
                     "externalOptions": False,

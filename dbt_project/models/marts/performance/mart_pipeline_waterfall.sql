@@ -2,11 +2,6 @@
 -- month and fiscal quarter, where the period's pipeline came from and went: open at the
 -- start + created + pulled in + reopened + transferred in + increases - decreases - pushed
 -- out - won - lost - deleted - transferred out = open at the end, in deals and in amount.
-{%- set grains = {
-    'rep': "{0}.rep_key",
-    'team': "case when {0}.team_id is not null then {0}.team_key end",
-    'company': "case when {0}.rep_key is not null then 'company' end",
-} %}
 {%- set moves = [
     ('start', 'pipeline_start'),
     ('created', 'created'),
@@ -23,10 +18,7 @@
     ('end', 'pipeline_end'),
 ] %}
 with reps as (
-    -- every identity (crm_source, owner_id) of a rep, with the person's rep_key and team
-    select i.crm_source, i.owner_id, i.rep_key, d.team_id, d.team_key
-    from {{ ref('int_rep_identities') }} as i
-    inner join {{ ref('dim_reps') }} as d on d.rep_key = i.rep_key
+    select * from {{ rep_identities() }} as r
 ),
 
 periods as (
@@ -36,13 +28,13 @@ periods as (
 deal_moves as (
     select * from {{ ref('int_deal_pipeline_moves') }}
 ),
-{% for grain, key in grains.items() %}
+{% for grain in ['rep', 'team', 'company'] %}
 
 {{ grain }}_moves as (
     select
         m.*,
-        {{ key.format('b') }} as group_before,
-        {{ key.format('a') }} as group_after
+        {{ rep_group_key(grain, 'b') }} as group_before,
+        {{ rep_group_key(grain, 'a') }} as group_after
     from deal_moves as m
     left join reps as b on b.crm_source = m.crm_source and b.owner_id = m.previous_owner_id
     left join reps as a on a.crm_source = m.crm_source and a.owner_id = m.owner_id
@@ -98,7 +90,7 @@ deal_moves as (
 ),
 
 {{ grain }}_groups as (
-    select distinct {{ key.format('r') }} as group_id from reps as r
+    select distinct {{ rep_group_key(grain, 'r') }} as group_id from reps as r
 ),
 
 {{ grain }}_rows as (
@@ -121,7 +113,7 @@ deal_moves as (
 {% endfor %}
 
 all_rows as (
-    {%- for grain in grains %}
+    {%- for grain in ['rep', 'team', 'company'] %}
     select * from {{ grain }}_rows
     {{ "union all" if not loop.last }}
     {%- endfor %}
@@ -134,19 +126,10 @@ select
     w.period_type,
     w.period_start,
     w.period_end_date,
-    case when w.aggregation_level = 'rep' then w.group_id end as rep_key,
-    coalesce(r.crm_source, t.crm_source) as crm_source,
-    r.owner_id,
-    r.rep_name,
-    coalesce(r.team_key, t.team_key) as team_key,
-    coalesce(r.team_id, t.team_id) as team_id,
-    coalesce(r.team_name, t.team_name) as team_name
+    {{ rep_group_columns('w') }}
     {%- for move, column in moves %},
     cast(w.{{ column }}_deals as integer) as {{ column }}_deals,
     w.{{ column }}_amount
     {%- endfor %}
 from all_rows as w
-left join {{ ref('dim_reps') }} as r
-    on w.aggregation_level = 'rep' and r.rep_key = w.group_id
-left join {{ ref('dim_teams') }} as t
-    on w.aggregation_level = 'team' and t.team_key = w.group_id
+{{ rep_group_joins('w') }}

@@ -1,8 +1,11 @@
--- Salesforce adapter: the history of each opportunity's stage, home-currency amount and
--- expected close (OpportunityHistory: a row per change with the values after it; a value
--- is taken from the rows where it changed) and of its owner (OpportunityFieldHistory,
--- field Owner, the ids' rows; the first owner is the first change's old value, or the
--- current owner, from creation). Rows Salesforce no longer keeps stay in raw.
+-- Salesforce adapter: the history of each opportunity's stage, home-currency amount,
+-- expected close and forecast category (OpportunityHistory: a row per change with the
+-- values after it; a value is taken from the rows where it changed; the category's API
+-- values Pipeline, BestCase, Forecast (commit), Closed, Omitted as pipeline, best_case,
+-- commit, closed, omit) and of its owner (OpportunityFieldHistory, field Owner, the ids'
+-- rows; the first owner is the first change's old value, or the current owner, from
+-- creation). Rows Salesforce no longer keeps stay in raw, and so do the rows of an
+-- opportunity deleted since (the pipeline waterfall counts it until then).
 with history as (
     select
         crm_source,
@@ -11,11 +14,15 @@ with history as (
         stage_name,
         cast({{ salesforce_to_home('h.amount', 'h.currency_code', 'h.close_date', 'h.crm_source') }} as varchar) as amount_home,
         cast({{ local_day_start('close_date') }} as varchar) as expected_close,
+        case forecast_category
+            when 'BestCase' then 'best_case'
+            when 'Forecast' then 'commit'
+            else lower(forecast_category)
+        end as forecast_category,
         row_number() over (
             partition by crm_source, opportunity_id order by changed_at, opportunity_history_id
         ) as n
     from {{ ref('stg_salesforce__opportunity_history') }} as h
-    where not is_deleted
 ),
 
 changes as (
@@ -29,6 +36,8 @@ changes as (
         lag(stage_name) over w as previous_stage,
         lag(amount_home) over w as previous_amount_home,
         lag(expected_close) over w as previous_expected_close,
+        forecast_category,
+        lag(forecast_category) over w as previous_forecast_category,
         n
     from history
     window w as (partition by crm_source, deal_id order by n)
@@ -40,7 +49,7 @@ owner_changes as (
             partition by crm_source, opportunity_id order by changed_at, field_history_id
         ) as n
     from {{ ref('stg_salesforce__opportunity_field_history') }}
-    where field = 'Owner' and data_type = 'EntityId' and not is_deleted
+    where field = 'Owner' and data_type = 'EntityId'
 ),
 
 opportunities as (
@@ -48,7 +57,7 @@ opportunities as (
     from {{ ref('stg_salesforce__opportunities') }}
 )
 
-{%- for property, column in [('stage', 'stage_name'), ('amount_home', 'amount_home'), ('expected_close', 'expected_close')] %}
+{%- for property, column in [('stage', 'stage_name'), ('amount_home', 'amount_home'), ('expected_close', 'expected_close'), ('forecast_category', 'forecast_category')] %}
 select crm_source, deal_id, '{{ property }}' as property, {{ column }} as value, changed_at
 from changes
 where n = 1 or {{ column }} is distinct from previous_{{ 'stage' if column == 'stage_name' else column }}

@@ -1,0 +1,163 @@
+-- Forecast calls (docs/METRICS.md, "Forecast calls"): per rep, team and company x month and
+-- fiscal quarter x week of the period, the period's pipeline (deals open and expected to close
+-- in it) by the forecast category their owner had called at 00:00 on that week's first day,
+-- beside what the period booked: how good each rep's commit was, week by week.
+{%- set categories = ['commit', 'best_case', 'pipeline', 'omitted'] %}
+with reps as (
+    select * from {{ rep_identities() }} as r
+),
+
+periods as (
+    select * from {{ ref('int_reporting_periods') }}
+),
+
+-- The first day of the period and every 7th day after it, up to the data's as-of day.
+snapshots as (
+    select
+        p.period_type,
+        p.period_start,
+        p.period_start_at,
+        p.next_period_start_at,
+        p.period_end_date,
+        p.period_end_date = p.next_period_start as is_period_over,
+        d.date_day as week_start,
+        cast({{ dbt.datediff('p.period_start', 'd.date_day', 'day') }} / 7 + 1 as integer) as week_number,
+        {{ local_day_start('d.date_day') }} as week_start_at
+    from periods as p
+    inner join {{ ref('dim_date') }} as d
+        on d.date_day >= p.period_start
+        and d.date_day < p.next_period_start
+        and d.date_day <= p.period_end_date
+        and mod({{ dbt.datediff('p.period_start', 'd.date_day', 'day') }}, 7) = 0
+),
+
+called as (
+    select
+        s.period_type,
+        s.period_start,
+        s.week_number,
+        c.crm_source,
+        c.owner_id,
+        coalesce(c.amount_home, 0) as amount_home,
+        case
+            when c.forecast_category in ('commit', 'closed') then 'commit'
+            when c.forecast_category = 'best_case' then 'best_case'
+            when c.forecast_category = 'omit' then 'omitted'
+            else 'pipeline'
+        end as category,
+        -- won in the period (its close in it), as the CRM holds it now
+        coalesce(d.is_won and d.closed_at < s.next_period_start_at, false) as is_won_in_period
+    from {{ ref('int_deal_state_changes') }} as c
+    inner join snapshots as s
+        on c.changed_at <= s.week_start_at
+        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+    left join {{ ref('fct_deals') }} as d
+        on d.crm_source = c.crm_source and d.deal_id = c.deal_id and d.closed_at >= s.period_start_at
+    where c.is_open
+        and c.expected_close_at >= s.period_start_at
+        and c.expected_close_at < s.next_period_start_at
+),
+
+booked as (
+    select p.period_type, p.period_start, d.crm_source, d.owner_id, d.amount_home
+    from {{ ref('fct_deals') }} as d
+    inner join periods as p
+        on d.closed_at >= p.period_start_at and d.closed_at < p.next_period_start_at
+    where d.is_won
+),
+{% for grain in ['rep', 'team', 'company'] %}
+
+{{ grain }}_calls as (
+    select
+        {{ rep_group_key(grain, 'r') }} as group_id,
+        c.period_type,
+        c.period_start,
+        c.week_number
+        {%- for category in categories %},
+        sum(case when c.category = '{{ category }}' then 1 else 0 end) as {{ category }}_deals,
+        sum(case when c.category = '{{ category }}' then c.amount_home else 0 end) as {{ category }}_amount
+        {%- endfor %},
+        sum(case when c.category = 'commit' and c.is_won_in_period then c.amount_home else 0 end)
+            as commit_won_amount,
+        sum(case when c.is_won_in_period then c.amount_home else 0 end) as called_won_amount
+    from called as c
+    inner join reps as r on r.crm_source = c.crm_source and r.owner_id = c.owner_id
+    group by 1, 2, 3, 4
+),
+
+{{ grain }}_bookings as (
+    select
+        {{ rep_group_key(grain, 'r') }} as group_id,
+        b.period_type,
+        b.period_start,
+        count(*) as won_deals,
+        sum(b.amount_home) as bookings
+    from booked as b
+    inner join reps as r on r.crm_source = b.crm_source and r.owner_id = b.owner_id
+    group by 1, 2, 3
+),
+
+{{ grain }}_rows as (
+    select
+        '{{ grain }}' as aggregation_level,
+        g.group_id,
+        s.period_type,
+        s.period_start,
+        s.period_end_date,
+        s.is_period_over,
+        s.week_number,
+        s.week_start
+        {%- for category in categories %},
+        coalesce(c.{{ category }}_deals, 0) as {{ category }}_deals,
+        coalesce(c.{{ category }}_amount, 0) as {{ category }}_amount
+        {%- endfor %},
+        coalesce(c.commit_won_amount, 0) as commit_won_amount,
+        coalesce(c.called_won_amount, 0) as called_won_amount,
+        coalesce(b.won_deals, 0) as won_deals,
+        coalesce(b.bookings, 0) as bookings
+    from (
+        select distinct {{ rep_group_key(grain, 'r') }} as group_id from reps as r
+    ) as g
+    cross join snapshots as s
+    left join {{ grain }}_calls as c
+        on c.group_id = g.group_id and c.period_type = s.period_type
+        and c.period_start = s.period_start and c.week_number = s.week_number
+    left join {{ grain }}_bookings as b
+        on b.group_id = g.group_id and b.period_type = s.period_type and b.period_start = s.period_start
+    where g.group_id is not null
+),
+{% endfor %}
+
+all_rows as (
+    {%- for grain in ['rep', 'team', 'company'] %}
+    select * from {{ grain }}_rows
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+)
+
+select
+    {{ surrogate_key(['w.aggregation_level', 'w.group_id', 'w.period_type', 'w.period_start', 'w.week_number']) }}
+        as forecast_call_id,
+    w.aggregation_level,
+    w.period_type,
+    w.period_start,
+    w.period_end_date,
+    w.is_period_over,
+    w.week_number,
+    w.week_start,
+    {{ rep_group_columns('w') }}
+    {%- for category in categories %},
+    cast(w.{{ category }}_deals as integer) as {{ category }}_deals,
+    w.{{ category }}_amount
+    {%- endfor %},
+    w.commit_amount + w.best_case_amount as best_case_call_amount,
+    cast(w.won_deals as integer) as won_deals,
+    w.bookings,
+    1 - {{ safe_divide('abs(w.commit_amount - w.bookings)', 'w.bookings') }} as commit_accuracy,
+    {{ safe_divide('w.commit_amount - w.bookings', 'w.bookings') }} as commit_bias,
+    w.commit_won_amount,
+    w.called_won_amount,
+    {{ safe_divide('w.commit_won_amount', 'w.commit_amount') }} as commit_hit_rate,
+    {{ safe_divide('w.commit_won_amount', 'w.called_won_amount') }} as commit_capture_rate
+from all_rows as w
+{{ rep_group_joins('w') }}
