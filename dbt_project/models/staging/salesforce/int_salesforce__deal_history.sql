@@ -17,6 +17,8 @@ with history as (
         case forecast_category
             when 'BestCase' then 'best_case'
             when 'Forecast' then 'commit'
+            when 'Omitted' then 'omit'
+            when 'MostLikely' then 'most_likely'
             else lower(forecast_category)
         end as forecast_category,
         row_number() over (
