@@ -211,6 +211,14 @@ SUITES: list[Suite] = [
         },
     ),
     Suite(
+        "marts.mart_open_deal_risk",
+        [between("signal_count", 0, 6), between("days_without_activity", 0, None)],
+    ),
+    Suite(
+        "marts.mart_deal_risk_backtest",
+        [between("lost_share", 0, 1), between("closed_deals", 1, None)],
+    ),
+    Suite(
         "marts.mart_rep_ramp",
         [between("tenure_month", 1, None), between("quota_attainment", 0, None)],
     ),

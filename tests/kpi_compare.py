@@ -10,6 +10,7 @@ import duckdb
 
 from ingestion.sandbox.truth import (
     FORECAST_BUCKETS,
+    RISK_SIGNALS,
     WATERFALL_MOVES,
     Truth,
     company_month_of,
@@ -27,6 +28,7 @@ MONEY = {
     "best_case_call_amount",
     "commit_won_amount",
     "called_won_amount",
+    "highest_amount_home",
 }
 
 
@@ -39,7 +41,7 @@ def same(column: str, got, expected) -> bool:
         return got == expected
     if isinstance(expected, bool):
         return bool(got) == expected
-    if isinstance(expected, date):
+    if isinstance(expected, date | str):
         return got == expected
     # Day counts are stored with 9 decimals, so a difference of two is within 2e-9.
     return math.isclose(float(got), float(expected), rel_tol=1e-9, abs_tol=2e-9)
@@ -91,6 +93,15 @@ FORECAST_COLUMNS = [
     "week_start", "is_period_over", "best_case_call_amount", "won_deals", "bookings",
     "commit_accuracy", "commit_bias", "commit_won_amount", "called_won_amount",
     "commit_hit_rate", "commit_capture_rate",
+]  # fmt: skip
+RISK_COLUMNS = [
+    *(f"is_{s}" for s in RISK_SIGNALS), "signal_count", "risk_level", "owner_id",
+    "days_without_activity", "usual_quiet_days", "days_in_stage", "usual_stage_days",
+    "close_pushes", "highest_amount_home",
+]  # fmt: skip
+BACKTEST_COLUMNS = [
+    "closed_deals", "won_deals", "lost_deals", "lost_share",
+    *(f"{s}_{k}" for s in RISK_SIGNALS for k in ("deals", "lost_deals")),
 ]  # fmt: skip
 RAMP_COLUMNS = [
     "start_month", "started_before_history", "tenure_month", "won_deals", "bookings", "quota",
@@ -176,7 +187,17 @@ def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[
             {k: v for k, v in truth.attainment_distribution().items() if not crm_source or k[0] != "company"},
             DISTRIBUTION_COLUMNS,
         )  # fmt: skip
-        if not crm_source:  # cohorts span every connection
+        results["int_deal_risk_signals"] = mismatches(
+            mart_rows(con, f"select evaluation, deal_id, {', '.join(RISK_COLUMNS)} from intermediate.int_deal_risk_signals{where}", 2),
+            truth.deal_risk(),
+            RISK_COLUMNS,
+        )  # fmt: skip
+        if not crm_source:  # the backtest and the cohorts span every connection
+            results["mart_deal_risk_backtest"] = mismatches(
+                mart_rows(con, f"select closed_month, risk_level, {', '.join(BACKTEST_COLUMNS)} from marts.mart_deal_risk_backtest", 2),
+                truth.risk_backtest(),
+                BACKTEST_COLUMNS,
+            )  # fmt: skip
             results["mart_ramp_cohorts"] = mismatches(
                 mart_rows(con, f"select start_month, tenure_month, {', '.join(COHORT_COLUMNS)} from marts.mart_ramp_cohorts", 2),
                 truth.ramp_cohorts(),

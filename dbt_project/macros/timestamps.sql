@@ -79,3 +79,8 @@
 {% macro days_between(start, end) -%}
     cast({{ dbt.datediff(start, end, 'millisecond') }} / 86400000.0 as decimal(18, 9))
 {%- endmacro %}
+
+{#- A number of days as text with one decimal (12.5), for sentences shown to people. -#}
+{% macro days_text(days) -%}
+    cast(cast(round({{ days }}, 1) as decimal(18, 1)) as {{ dbt.type_string() }})
+{%- endmacro %}

@@ -614,6 +614,142 @@ class Truth:
             row["commit_capture_rate"] = ratio(row["commit_won_amount"], row["called_won_amount"])
         return out
 
+    # ---------------------------------------------------------------- deal risk
+    def _risk_baselines(self) -> dict[date, dict]:
+        """Per month: the usual quiet stretch of each rep's and the company's won deals, and
+        each stage's usual stay, from the deals won in the 12 months before it."""
+        won = [d for d in self.deals.values() if d.stage == WON and d.closed_at is not None]
+        by_deal: dict[str, list[datetime]] = defaultdict(list)
+        for a in self.activities:
+            if a["deal_id"]:
+                by_deal[a["deal_id"]].append(a["ts"])
+        quiet, stays = {}, {}
+        for d in won:
+            closed = d.closed_at
+            moments = sorted(
+                [d.created_at, closed]
+                + [ts for ts in by_deal[d.deal_id] if d.created_at < ts < closed]
+            )
+            quiet[d.deal_id] = max(days(b - a) for a, b in zip(moments, moments[1:], strict=False))
+            changes = d.changes["stage"]
+            stays[d.deal_id] = [
+                (stage, days(nxt - ts))
+                for (ts, stage), (nxt, _) in zip(changes, changes[1:], strict=False)
+                if stage not in CLOSED
+            ]
+        out = {}
+        for m in self.months:
+            first = self.day_start(months_back(m, RISK["baseline_months"] + 1)[0])
+            window = [d for d in won if first <= d.closed_at < self.day_start(m)]
+            per_rep: dict[str, list[float]] = defaultdict(list)
+            per_stage: dict[str, list[float]] = defaultdict(list)
+            for d in window:
+                per_rep[d.owner_at_close].append(quiet[d.deal_id])
+                for stage, length in stays[d.deal_id]:
+                    per_stage[stage].append(length)
+            out[m] = {
+                "company": median([quiet[d.deal_id] for d in window]),
+                "rep": {o: median(v) for o, v in per_rep.items() if len(v) >= RISK["min_won"]},
+                "stage": {
+                    st: quantile_cont(v, RISK["stage_percentile"]) for st, v in per_stage.items()
+                },
+            }
+        return out
+
+    def deal_risk(self) -> dict[tuple[str, str], dict]:
+        """(evaluation, deal id) -> the risk signals of each open deal at the CRM's clock
+        ('open') and of each closed deal 30 days before its close, if open then
+        ('backtest')."""
+        baselines = self._risk_baselines()
+        activity: dict[str, list[datetime]] = defaultdict(list)
+        for a in self.activities:
+            if a["deal_id"]:
+                activity[a["deal_id"]].append(a["ts"])
+        evaluations = []
+        for deal in self.deals.values():
+            if deal.deal_id in self.removed_at:
+                continue
+            if deal.stage not in CLOSED:
+                evaluations.append(("open", deal, self.org.now))
+            elif deal.stage in (WON, LOST):
+                evaluations.append(
+                    ("backtest", deal, deal.closed_at - timedelta(days=RISK["backtest_days"]))
+                )
+        out = {}
+        for evaluation, deal, at in evaluations:
+            timeline = [c for c in self._states(deal, None) if c[0] <= at]
+            if not timeline or not timeline[-1][1]["open"]:
+                continue
+            state = timeline[-1][1]
+            base = baselines[self.month(at)]
+            last = max([ts for ts in activity[deal.deal_id] if ts <= at], default=deal.created_at)
+            entered = [ts for ts, _ in deal.changes["stage"] if ts <= at][-1]
+            quiet_days, stage_days = days(at - last), days(at - entered)
+            usual_quiet = base["rep"].get(state["owner"], base["company"])
+            usual_stage = base["stage"].get(state["stage"])
+            pushes = owner_changed = 0
+            for (_, before), (ts, after) in zip(timeline, timeline[1:], strict=False):
+                if (
+                    before["expected"]
+                    and after["expected"]
+                    and after["expected"] > before["expected"]
+                ):
+                    pushes += 1
+                if after["owner"] != before["owner"] and ts > at - timedelta(
+                    days=RISK["owner_change_days"]
+                ):
+                    owner_changed = 1
+            highest = max(s["amount"] for _, s in timeline)
+            signals = {
+                "is_quiet": usual_quiet is not None and quiet_days > usual_quiet,
+                "is_stuck": usual_stage is not None and stage_days > usual_stage,
+                "is_pushed": pushes >= RISK["close_pushes"],
+                "is_amount_cut": highest > 0
+                and state["amount"] <= (1 - RISK["amount_cut_share"]) * highest,
+                "is_owner_changed": bool(owner_changed),
+                "is_overdue": state["expected"] is not None and state["expected"] < at,
+            }
+            n = sum(signals.values())
+            out[(evaluation, deal.deal_id)] = {
+                **signals,
+                "signal_count": n,
+                "risk_level": "high" if n >= 2 else "medium" if n >= 1 else "low",
+                "days_without_activity": quiet_days,
+                "usual_quiet_days": usual_quiet,
+                "days_in_stage": stage_days,
+                "usual_stage_days": usual_stage,
+                "close_pushes": pushes,
+                "highest_amount_home": highest,
+                "owner_id": state["owner"],
+            }
+        return out
+
+    def risk_backtest(self) -> dict[tuple[date, str], dict]:
+        """(close month, risk level 30 days before the close) -> closed deals, lost share, and
+        per signal how many had it and were lost."""
+        risk = self.deal_risk()
+        out: dict[tuple[date, str], dict] = {}
+        for deal in self.deals.values():
+            if deal.deal_id in self.removed_at or deal.stage not in (WON, LOST):
+                continue
+            r = risk.get(("backtest", deal.deal_id))
+            key = (self.month(deal.closed_at), r["risk_level"] if r else "not_open")
+            row = out.setdefault(
+                key,
+                {"closed_deals": 0, "won_deals": 0, "lost_deals": 0}
+                | {f"{s}_{k}": 0 for s in RISK_SIGNALS for k in ("deals", "lost_deals")},
+            )
+            lost = deal.stage == LOST
+            row["closed_deals"] += 1
+            row["lost_deals" if lost else "won_deals"] += 1
+            for s in RISK_SIGNALS:
+                if r and r[f"is_{s}"]:
+                    row[f"{s}_deals"] += 1
+                    row[f"{s}_lost_deals"] += int(lost)
+        for row in out.values():
+            row["lost_share"] = ratio(row["lost_deals"], row["closed_deals"])
+        return out
+
     # ------------------------------------------------------------------- ramp
     def rep_starts(self) -> dict[str, date]:
         """Each rep's first month: their first owned deal (from any handover), activity or
@@ -852,6 +988,17 @@ WATERFALL_MOVES = [
 ]  # fmt: skip
 
 
+# The deal risk rules' thresholds (dbt vars risk_*, their defaults) and signals.
+RISK = {
+    "baseline_months": 12,
+    "min_won": 5,
+    "stage_percentile": 0.75,
+    "close_pushes": 2,
+    "amount_cut_share": Decimal("0.15"),
+    "owner_change_days": 30,
+    "backtest_days": 30,
+}
+RISK_SIGNALS = ["quiet", "stuck", "pushed", "amount_cut", "owner_changed", "overdue"]
 # The forecast category a rep called -> the bucket mart_forecast_calls counts it in (a deal
 # without one is pipeline).
 FORECAST_BUCKET = {

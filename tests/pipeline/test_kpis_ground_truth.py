@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingestion.sandbox.truth import WATERFALL_MOVES, Truth
+from ingestion.sandbox.truth import RISK_SIGNALS, WATERFALL_MOVES, Truth
 
 from ..conftest import NightlyRuns
 from ..kpi_compare import compare_all
@@ -24,6 +24,8 @@ MARTS = [
     "mart_rep_ramp",
     "mart_ramp_cohorts",
     "mart_attainment_distribution",
+    "int_deal_risk_signals",
+    "mart_deal_risk_backtest",
 ]
 
 
@@ -60,7 +62,7 @@ def test_ground_truth_is_not_vacuous(truth: Truth):
 
 
 def test_new_marts_ground_truth_is_not_vacuous(truth: Truth):
-    """The waterfall, forecast, ramp and distribution truths have every case to compare."""
+    """The waterfall, forecast, risk, ramp and distribution truths have every case to compare."""
     waterfall = truth.pipeline_waterfall().values()
     for move in WATERFALL_MOVES:
         if move not in ("deleted",):  # deletions: tests/ingestion (archive and merge)
@@ -70,6 +72,11 @@ def test_new_marts_ground_truth_is_not_vacuous(truth: Truth):
         assert sum(r[f"{bucket}_deals"] for r in calls) > 50, bucket
     starts = truth.rep_starts()
     assert len(set(starts.values())) >= 5  # reps hired during the history: several cohorts
+    risk = truth.deal_risk()
+    for signal in RISK_SIGNALS:
+        assert sum(r[f"is_{signal}"] for r in risk.values()) > 3, signal
+    assert {k[0] for k in risk} == {"open", "backtest"}
+    assert {r["risk_level"] for r in risk.values()} == {"low", "medium", "high"}
     distribution = truth.attainment_distribution().values()
     assert sum(r["reps_under_50pct"] for r in distribution) > 20
     assert sum(r["reps_100pct_or_more"] for r in distribution) > 20

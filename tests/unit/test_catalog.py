@@ -71,7 +71,7 @@ def test_freshness_watches_the_daily_raw_tables_and_every_mart():
         "select max(updated_at) from raw_hubspot.deals where not coalesce(archived, false)"
     )
     marts = {k for k in freshness.NEWEST_CHANGE_SQL if k.path[0] == "marts"}
-    assert marts == {m.key for m in catalog.marts()} and len(marts) == 12
+    assert marts == {m.key for m in catalog.marts()} and len(marts) == 15
 
 
 def test_every_quarantine_model_is_in_the_union_and_the_share_check():
