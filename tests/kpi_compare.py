@@ -187,12 +187,14 @@ def compare_all(path: str, truth: Truth, crm_source: str | None = None) -> dict[
             {k: v for k, v in truth.attainment_distribution().items() if not crm_source or k[0] != "company"},
             DISTRIBUTION_COLUMNS,
         )  # fmt: skip
-        results["int_deal_risk_signals"] = mismatches(
-            mart_rows(con, f"select evaluation, deal_id, {', '.join(RISK_COLUMNS)} from intermediate.int_deal_risk_signals{where}", 2),
-            truth.deal_risk(),
-            RISK_COLUMNS,
-        )  # fmt: skip
-        if not crm_source:  # the backtest and the cohorts span every connection
+        if (
+            not crm_source
+        ):  # the company's baselines, the backtest and the cohorts span every connection
+            results["int_deal_risk_signals"] = mismatches(
+                mart_rows(con, f"select evaluation, deal_id, {', '.join(RISK_COLUMNS)} from intermediate.int_deal_risk_signals", 2),
+                truth.deal_risk(),
+                RISK_COLUMNS,
+            )  # fmt: skip
             results["mart_deal_risk_backtest"] = mismatches(
                 mart_rows(con, f"select closed_month, risk_level, {', '.join(BACKTEST_COLUMNS)} from marts.mart_deal_risk_backtest", 2),
                 truth.risk_backtest(),

@@ -656,7 +656,18 @@ class Truth:
             }
         return out
 
+    def crm_deal_id(self, deal_id: str) -> str:
+        """A deal's id as the CRM names it (the generator's for HubSpot)."""
+        return deal_id
+
     def deal_risk(self) -> dict[tuple[str, str], dict]:
+        """(evaluation, the CRM's deal id) -> risk signals, as _risk_by_deal."""
+        return {
+            (evaluation, self.crm_deal_id(deal_id)): row
+            for (evaluation, deal_id), row in self._risk_by_deal().items()
+        }
+
+    def _risk_by_deal(self) -> dict[tuple[str, str], dict]:
         """(evaluation, deal id) -> the risk signals of each open deal at the CRM's clock
         ('open') and of each closed deal 30 days before its close, if open then
         ('backtest')."""
@@ -727,7 +738,7 @@ class Truth:
     def risk_backtest(self) -> dict[tuple[date, str], dict]:
         """(close month, risk level 30 days before the close) -> closed deals, lost share, and
         per signal how many had it and were lost."""
-        risk = self.deal_risk()
+        risk = self._risk_by_deal()
         out: dict[tuple[date, str], dict] = {}
         for deal in self.deals.values():
             if deal.deal_id in self.removed_at or deal.stage not in (WON, LOST):

@@ -10,7 +10,9 @@ holds (docs/METRICS.md, "Salesforce"):
 - a stage set to the stage a deal is already in is no change (OpportunityHistory gets a row
   only when a tracked value changes), so a deal stays in it from the first of the two;
 - a lead's funnel ends at its conversion: a lead has no stage after it (HubSpot's
-  "customer" lifecycle stage is not recorded on a Salesforce lead).
+  "customer" lifecycle stage is not recorded on a Salesforce lead);
+- a task not completed is dated by its ActivityDate (a day), from that day's start, and an
+  expected close (CloseDate, a day) is that day's start.
 """
 
 from __future__ import annotations
@@ -51,11 +53,22 @@ class SalesforceTruth(Truth):
             deal.changes["amount_home"] = self._converted(
                 deal, deals[deal.deal_id].fields["current"]["currency"]
             )
+            # CloseDate is a date: the expected close is its first moment.
+            deal.changes["expected_close"] = [
+                (ts, self.day_start(self._local_day(v)).isoformat())
+                for ts, v in deal.changes["expected_close"]
+            ]
         for row in (*self.activities, *self.quotas, *self.contacts.values(), *self.feedback):
             row["owner_id"] = owner[row["owner_id"]]
+        for a in self.activities:  # a Task not completed is dated by its ActivityDate
+            if a["type"] == "tasks" and not a["completed"]:
+                a["ts"] = self.day_start(self.local_date(a["ts"]))
         for contact in self.contacts.values():
             for stage in NOT_ON_A_LEAD:
                 contact["reached"].pop(stage, None)
+
+    def _local_day(self, value: str) -> date:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(self.org.tz).date()
 
     def _converted(self, deal, currency: str) -> list[tuple]:
         """The deal's home amount whenever its amount or close date changed: the amount
@@ -68,12 +81,13 @@ class SalesforceTruth(Truth):
             amount, close = deal.value_at("amount", ts), deal.value_at("expected_close", ts)
             if amount is None or close is None:
                 continue
-            day = (
-                datetime.fromisoformat(close.replace("Z", "+00:00")).astimezone(self.org.tz).date()
-            )
+            day = self._local_day(close)
             rate = conversion_rate(self.org, currency, day)
             out.append((ts, str((Decimal(amount) / rate).quantize(CENT, ROUND_HALF_UP))))
         return out
+
+    def crm_deal_id(self, deal_id: str) -> str:
+        return record_id("Opportunity", int(deal_id))
 
     def stage_funnel(self) -> dict[tuple[str, str, date], dict]:
         return {
