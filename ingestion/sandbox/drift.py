@@ -34,10 +34,11 @@ CUSTOM_DEAL_PROPERTIES = {
 
 
 def add_custom_properties(org: Organisation, seed: int, share: float = 0.3) -> list[str]:
-    """Returns the ids of the deals that got values."""
-    rng = random.Random(f"{seed}:custom-properties")
+    """Returns the ids of the deals that got values. Each deal's draw is its own, so a
+    later clock (more deals) gives the deals of an earlier one the same values."""
     changed = []
     for deal_id, deal in org.objects["deals"].items():
+        rng = random.Random(f"{seed}:custom-properties:{deal_id}")
         if rng.random() >= share:
             continue
         for name, values in CUSTOM_DEAL_PROPERTIES.items():

@@ -102,7 +102,7 @@ def test_custom_properties_survive_a_night_of_server_errors(tmp_path, monkeypatc
                 stats = fault_stats(sb)
         assert result.success, first_failure(result)
     assert stats["errors"] > 10, stats
-    org = Organisation("small", SEED)
+    org = Organisation("small", SEED, days_later=1)  # the CRM of night 2
     changed = add_custom_properties(org, SEED)
     rows = sales_regions(tmp_path / "warehouse.duckdb")
     assert len(rows) == len(changed) > 100

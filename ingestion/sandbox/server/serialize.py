@@ -62,6 +62,8 @@ def serialize(
         "updatedAt": iso(rec.updated_at),
         "archived": rec.archived,
     }
+    if rec.archived:  # as HubSpot: when it was deleted (drift.archive_records stamps it)
+        out["archivedAt"] = iso(rec.updated_at)
     if with_history:
         out["propertiesWithHistory"] = {
             name: [

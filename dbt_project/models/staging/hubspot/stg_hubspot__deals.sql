@@ -11,5 +11,11 @@ select
     {{ parse_timestamptz('properties__createdate') }} as created_at,
     {{ parse_timestamptz('properties__closedate') }} as close_date_property,
     {{ parse_timestamptz('properties__hs_lastmodifieddate') }} as updated_at,
-    coalesce(archived, false) as is_archived
-from {{ crm_raw('hubspot', 'deals') }}
+    coalesce(archived, false) as is_archived,
+    -- when it was deleted: HubSpot's archivedAt (its record's updatedAt before one was loaded)
+    {% if crm_raw_has_column('hubspot', 'deals', 'archived_at') -%}
+    case when archived then coalesce(raw.archived_at, raw.updated_at) end
+    {%- else -%}
+    case when archived then raw.updated_at end
+    {%- endif %} as archived_at
+from {{ crm_raw('hubspot', 'deals') }} as raw
