@@ -103,11 +103,11 @@ def test_the_daily_allocation_stops_the_run_with_one_line(tmp_path):
 
 
 def test_deleted_and_merged_records_reach_the_marts(tmp_path):
-    """Users delete 3% of opportunities, leads and activities and merge 3% of accounts and
+    """Users delete 6% of opportunities, leads and activities and merge 3% of accounts and
     leads, some before night 1 and some in the 30 days before night 2: night 2 reads the
     later ones by their stamp, and every one has left the facts; the opportunities of a
     merged account belong to the surviving one."""
-    changes = (*SF_ARGS, "--delete-share", "0.03", "--merge-share", "0.03")
+    changes = (*SF_ARGS, "--delete-share", "0.06", "--merge-share", "0.03")
     folder = tmp_path / "nights"
     _, done = nightly_run(folder, hubspot=False, sf_args=changes)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -135,8 +135,21 @@ def test_deleted_and_merged_records_reach_the_marts(tmp_path):
         gone_leads = {
             r[0] for r in con.execute("select id from raw_sf_org.lead where is_deleted").fetchall()
         }
+        # the pipeline they were in until then: each deleted one ends with its removal
+        removed = {
+            r[0]
+            for r in con.execute(
+                "select deal_id from intermediate.int_deal_state_changes where is_removed"
+            ).fetchall()
+        }
+        waterfall_deleted = con.execute(
+            "select sum(deleted_deals) from marts.mart_pipeline_waterfall "
+            "where aggregation_level = 'company' and period_type = 'month'"
+        ).fetchone()[0]
     finally:
         con.close()
+    assert removed == set(deleted)
+    assert waterfall_deleted > 0
     assert merged and gone_leads
     assert any(at > night1 for at in deleted.values()), "no deletion between the nights"
     assert not set(deleted) & set(deals)
