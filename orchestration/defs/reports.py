@@ -31,8 +31,9 @@ READS = [
     pool=DUCKDB_POOL,
     description=(
         "Per rep a static HTML scorecard (12-month trend, KPIs against the team median, "
-        "strengths and weaknesses, stuck or slipping open deals) and a team leaderboard, "
-        "in the `reports` folder beside the warehouse."
+        "strengths and weaknesses, the month's pipeline waterfall, forecast calls, open deals "
+        "at risk with their reasons) and a team leaderboard, in the `reports` folder beside "
+        "the warehouse."
     ),
 )
 def rep_scorecards(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

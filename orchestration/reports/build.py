@@ -75,5 +75,5 @@ def write_reports(
         index_path=reports_dir / INDEX,
         month_start=data.month_start,
         reps_written=len(data.reps),
-        deals_flagged=sum(len(r.alerts) for r in data.reps),
+        deals_flagged=sum(len(r.risks) for r in data.reps),
     )

@@ -204,3 +204,68 @@ def meter(fraction: float | None, *, width: int = 96, full: float = 1.0) -> str:
         f'<rect width="{_n(w)}" height="{height}" rx="2" fill="{color}"/>'
         f'<line x1="{_n(tick)}" y1="0" x2="{_n(tick)}" y2="{height}" stroke="{INK}"/></svg>'
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One bar of a waterfall: a total (start, end) or a move up or down."""
+
+    label: str
+    amount: float
+    kind: str  # total | up | down
+    text: str
+
+
+STEP_COLORS = {"total": "#2563eb", "up": "#15803d", "down": "#c2410c"}
+
+
+def waterfall_chart(steps: Sequence[Step], *, title: str) -> str:
+    """Vertical bars from a running total: totals stand on zero, moves float from where
+    the previous bar ended (up green, down orange)."""
+    width, height = 720, 300
+    left, right, top, bottom = 16, 16, 30, 66
+    plot_w, plot_h = width - left - right, height - top - bottom
+    level, spans = 0.0, []
+    for s in steps:
+        if s.kind == "total":
+            spans.append((0.0, s.amount))
+            level = s.amount
+        else:
+            end = level + (s.amount if s.kind == "up" else -s.amount)
+            spans.append((level, end))
+            level = end
+    peak = max([1.0, *(max(a, b) for a, b in spans)])
+    slot = plot_w / max(len(steps), 1)
+
+    def y_at(v: float) -> float:
+        return top + plot_h * (1 - max(v, 0.0) / peak)
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" {FONT}>',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{left}" y1="{_n(y_at(0))}" x2="{width - right}" y2="{_n(y_at(0))}" '
+        f'stroke="{GRID}"/>',
+    ]
+    for i, (s, (a, b)) in enumerate(zip(steps, spans, strict=True)):
+        x = left + i * slot + slot * 0.15
+        y, h = y_at(max(a, b)), abs(y_at(a) - y_at(b))
+        parts.append(
+            f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(slot * 0.7)}" height="{_n(max(h, 1.0))}" '
+            f'rx="2" fill="{STEP_COLORS[s.kind]}"><title>{escape(f"{s.label}: {s.text}")}</title>'
+            "</rect>"
+        )
+        parts.append(_text(x + slot * 0.35, y - 4, s.text, size=10, fill=INK, text_anchor="middle"))
+        parts.append(
+            _text(
+                x + slot * 0.35,
+                height - bottom + 14,
+                s.label,
+                size=10,
+                fill=MUTED,
+                text_anchor="end",
+                transform=f"rotate(-35 {_n(x + slot * 0.35)} {_n(height - bottom + 14)})",
+            )
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)

@@ -39,6 +39,14 @@ def percent(value: Number | None) -> str:
     return f"{float(value) * 100:.1f}%"
 
 
+def signed_percent(value: Number | None) -> str:
+    """A signed rate: -0.452 -> "−45.2%", 0.1 -> "+10.0%"."""
+    if value is None:
+        return MISSING
+    v = float(value) * 100
+    return f"{'+' if v > 0 else '−' if v < 0 else '±'}{abs(v):.1f}%"
+
+
 def ratio(value: Number | None) -> str:
     """Coverage-style multiples: 1.0569 -> "1.06×"."""
     if value is None:
@@ -102,6 +110,12 @@ def month_label(month_start: date) -> str:
 def short_month(month_start: date) -> str:
     """date(2026, 9, 1) -> "Sep 26" (chart axes)."""
     return month_start.strftime("%b %y")
+
+
+def quarter_label(quarter_start: date) -> str:
+    """A (fiscal) quarter by its months: date(2026, 7, 1) -> "Jul–Sep 2026"."""
+    last = add_months(quarter_start, 2)
+    return f"{quarter_start:%b}–{last:%b %Y}"
 
 
 def day_label(day: date | datetime | None) -> str:

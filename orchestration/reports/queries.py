@@ -14,10 +14,26 @@ from decimal import Decimal
 
 import duckdb
 
-from orchestration.reports.attention import open_deals_needing_attention
 from orchestration.reports.formatting import add_months
 
 TREND_MONTHS = 12
+FORECAST_QUARTERS = 4
+# mart_pipeline_waterfall's moves in order: (column prefix, label, kind).
+WATERFALL_MOVES = [
+    ("pipeline_start", "Open at start", "total"),
+    ("created", "Created", "up"),
+    ("pulled_in", "Pulled in", "up"),
+    ("reopened", "Reopened", "up"),
+    ("transferred_in", "Transferred in", "up"),
+    ("increase", "Amount raised", "up"),
+    ("decrease", "Amount cut", "down"),
+    ("pushed_out", "Pushed out", "down"),
+    ("won", "Won", "down"),
+    ("lost", "Lost", "down"),
+    ("deleted", "Deleted", "down"),
+    ("transferred_out", "Transferred out", "down"),
+    ("pipeline_end", "Open at end", "total"),
+]
 
 
 @dataclass(frozen=True)
@@ -76,19 +92,40 @@ class ScorecardKpi:
 
 
 @dataclass(frozen=True)
-class DealAlert:
-    """An open deal that is stuck or slipping (rule: `attention`)."""
+class RiskDeal:
+    """An open deal at high or medium risk, with its reasons (`mart_open_deal_risk`)."""
 
     deal_id: str
     deal_name: str | None
     stage_label: str | None
     amount_home: Decimal | None
     expected_close_at: datetime | None
-    days_in_stage: float | None
-    median_days_in_stage: float | None
-    is_stuck: bool
-    close_date_passed: bool
-    times_pushed: int
+    risk_level: str
+    risk_reasons: str
+
+
+@dataclass(frozen=True)
+class WaterfallMove:
+    """One move of a month's pipeline waterfall (`mart_pipeline_waterfall`)."""
+
+    move: str  # the mart's column prefix
+    label: str
+    kind: str  # total | up | down
+    deals: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ForecastQuarter:
+    """A finished quarter's forecast calls at its start (`mart_forecast_calls`, week 1)."""
+
+    period_start: date
+    commit_amount: Decimal
+    best_case_call_amount: Decimal
+    bookings: Decimal
+    commit_bias: float | None
+    commit_hit_rate: float | None
+    commit_capture_rate: float | None
 
 
 @dataclass(frozen=True)
@@ -98,7 +135,9 @@ class RepReport:
     scorecard: list[ScorecardKpi]
     strengths: str
     weaknesses: str
-    alerts: list[DealAlert]
+    risks: list[RiskDeal]  # high risk first, then medium; larger amounts first
+    waterfall: list[WaterfallMove]
+    forecast: list[ForecastQuarter]  # the last finished quarters, newest first
     team_rank: int
     team_size: int
 
@@ -109,6 +148,7 @@ class TeamBoard:
     team_id: str
     team_name: str
     reps: list[RepMonth]  # ranked by quota attainment
+    waterfall: list[WaterfallMove] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -211,11 +251,47 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         )
     }
 
-    alerts: dict[str, list[DealAlert]] = defaultdict(list)
-    for row in open_deals_needing_attention(con):
+    risks: dict[str, list[RiskDeal]] = defaultdict(list)
+    for row in _rows(
+        con,
+        """
+        select rep_key, deal_id, deal_name, stage_label, amount_home, expected_close_at,
+               risk_level, risk_reasons
+        from marts.mart_open_deal_risk
+        where risk_level in ('high', 'medium')
+        order by rep_key, risk_level = 'high' desc, amount_home desc, deal_id
+        """,
+    ):
+        risks[row.pop("rep_key")].append(RiskDeal(**row))
+
+    waterfalls: dict[str | None, list[WaterfallMove]] = {}
+    for row in _rows(
+        con,
+        "select * from marts.mart_pipeline_waterfall "
+        "where period_type = 'month' and period_start = ? and aggregation_level in ('rep', 'team')",
+        [month],
+    ):
+        key = row["rep_key"] if row["aggregation_level"] == "rep" else "team:" + row["team_key"]
+        waterfalls[key] = [
+            WaterfallMove(m, label, kind, row[f"{m}_deals"], row[f"{m}_amount"])
+            for m, label, kind in WATERFALL_MOVES
+        ]
+
+    forecasts: dict[str, list[ForecastQuarter]] = defaultdict(list)
+    for row in _rows(
+        con,
+        f"""
+        select rep_key, {", ".join(ForecastQuarter.__dataclass_fields__)}
+        from marts.mart_forecast_calls
+        where aggregation_level = 'rep' and period_type = 'quarter' and week_number = 1
+            and is_period_over and period_start <= ?
+        order by rep_key, period_start desc
+        """,
+        [month],
+    ):
         rep_key = row.pop("rep_key")
-        row.pop("owner_id")
-        alerts[rep_key].append(DealAlert(**row))
+        if len(forecasts[rep_key]) < FORECAST_QUARTERS:
+            forecasts[rep_key].append(ForecastQuarter(**row))
 
     team_keys = {
         r["rep_key"]: r["team_key"]
@@ -228,7 +304,15 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     for team_key, reps in teams.items():
         ranked = sorted(reps, key=attainment_rank_key)
         name = ranked[0].team_name or "No team"
-        boards.append(TeamBoard(team_totals.get(team_key), ranked[0].team_id or "", name, ranked))
+        boards.append(
+            TeamBoard(
+                team_totals.get(team_key),
+                ranked[0].team_id or "",
+                name,
+                ranked,
+                waterfalls.get(f"team:{team_key}", []),
+            )
+        )
     boards.sort(key=lambda b: (b.team_name, b.team_id))
 
     reports = []
@@ -242,7 +326,9 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
                     scorecard=scorecard.get(rep.rep_key, []),
                     strengths=strengths,
                     weaknesses=weaknesses,
-                    alerts=alerts.get(rep.rep_key, []),
+                    risks=risks.get(rep.rep_key, []),
+                    waterfall=waterfalls.get(rep.rep_key, []),
+                    forecast=forecasts.get(rep.rep_key, []),
                     team_rank=rank,
                     team_size=len(board.reps),
                 )

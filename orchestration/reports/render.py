@@ -9,16 +9,32 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from orchestration.reports import formatting as fmt
-from orchestration.reports.attention import RULE_TEXT
-from orchestration.reports.charts import BarPair, Series, line_chart, meter, paired_bars
+from orchestration.reports.charts import (
+    BarPair,
+    Series,
+    Step,
+    line_chart,
+    meter,
+    paired_bars,
+    waterfall_chart,
+)
 from orchestration.reports.queries import (
-    DealAlert,
+    ForecastQuarter,
     RepMonth,
     ReportData,
     RepReport,
+    RiskDeal,
     ScorecardKpi,
     TeamBoard,
     TeamMonth,
+    WaterfallMove,
+)
+
+RISK_TEXT = (
+    "Risk: each open deal is checked against six rules (no activity for longer than your won "
+    "deals usually go quiet, stuck in its stage longer than most won deals, close date pushed "
+    "twice or more, amount cut, owner changed in the last 30 days, expected close date "
+    "passed); two or more make it high risk, one medium."
 )
 
 ATTAINMENT_COLOR = "#2563eb"
@@ -44,6 +60,7 @@ h2 { font-size: 19px; margin: 32px 0 6px; padding-bottom: 4px; border-bottom: 1p
 .tile .value { font-size: 19px; font-weight: 600; white-space: nowrap; }
 .tile .detail { color: #6b7280; font-size: 12px; }
 .chart { width: 100%; height: auto; display: block; margin: 8px 0; }
+figure.waterfall { margin: 0; }
 table { width: 100%; border-collapse: collapse; margin: 8px 0; font-size: 14px; }
 th, td { padding: 6px 8px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; }
 th { color: #6b7280; font-weight: 600; font-size: 13px; background: #f9fafb; }
@@ -59,8 +76,8 @@ tr.total td { font-weight: 600; background: #f9fafb; }
 .words ul { margin: 0; padding-left: 18px; font-size: 14px; }
 .flag { display: inline-block; font-size: 12px; padding: 1px 7px; border-radius: 10px;
   margin: 1px 4px 1px 0; white-space: nowrap; }
-.flag.stuck { background: #fef3c7; color: #92400e; }
-.flag.slipping { background: #fee2e2; color: #991b1b; }
+.flag.medium { background: #fef3c7; color: #92400e; }
+.flag.high { background: #fee2e2; color: #991b1b; }
 .rank { color: #6b7280; }
 table.leaderboard { table-layout: fixed; }
 table.leaderboard td.rep { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -130,19 +147,63 @@ def _scorecard_row(k: ScorecardKpi, currency: str) -> str:
     return f'<tr data-kpi="{escape(k.kpi)}"><td>{escape(k.label)}{lower}</td>{numbers}</tr>'
 
 
-def _alert_flags(a: DealAlert) -> str:
-    flags = []
-    if a.is_stuck:
-        flags.append(
-            f'<span class="flag stuck">Stuck {round(a.days_in_stage or 0)} days in stage '
-            f"(company median {round(a.median_days_in_stage or 0)})</span>"
-        )
-    if a.close_date_passed:
-        flags.append('<span class="flag slipping">Expected close date passed</span>')
-    if a.times_pushed:
-        times = "once" if a.times_pushed == 1 else f"{a.times_pushed} times"
-        flags.append(f'<span class="flag slipping">Close date pushed out {times}</span>')
-    return "".join(flags)
+def _risk_rows(risks: list[RiskDeal], currency: str, timezone: str) -> str:
+    return "".join(
+        f'<tr data-deal-id="{escape(r.deal_id)}" data-risk="{escape(r.risk_level)}">'
+        f"<td>{escape(r.deal_name or r.deal_id)}</td>"
+        f"<td>{escape(r.stage_label or fmt.MISSING)}</td>"
+        f'<td class="num">{escape(fmt.money(r.amount_home, currency))}</td>'
+        f'<td class="num">{escape(_local_day(r.expected_close_at, timezone))}</td>'
+        f'<td><span class="flag {escape(r.risk_level)}">{escape(r.risk_level.title())}</span></td>'
+        f'<td class="reasons">{escape(r.risk_reasons)}</td></tr>'
+        for r in risks
+    )
+
+
+def waterfall_section(
+    moves: list[WaterfallMove], *, title: str, table_id: str, currency: str
+) -> str:
+    """The month's pipeline waterfall: the chart and its numbers (the totals and the
+    moves that moved a deal)."""
+    moves = [m for m in moves if m.kind == "total" or m.deals]
+    if not moves:
+        return '<p class="note">No pipeline this month.</p>'
+    steps = [Step(m.label, float(m.amount), m.kind, fmt.money(m.amount, currency)) for m in moves]
+    rows = "".join(
+        f'<tr data-move="{escape(m.move)}"><td>{escape(m.label)}</td>'
+        f'<td class="num deals">{m.deals}</td>'
+        f'<td class="num amount">{"" if m.kind == "total" else "+" if m.kind == "up" else "−"}'
+        f"{escape(fmt.money(m.amount, currency))}</td></tr>"
+        for m in moves
+    )
+    return (
+        f'<figure id="{escape(table_id)}-chart" class="waterfall">'
+        f"{waterfall_chart(steps, title=title)}</figure>"
+        f'<table id="{escape(table_id)}"><thead><tr><th>Move</th><th class="num">Deals</th>'
+        f'<th class="num">Amount</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def _forecast_table(quarters: list[ForecastQuarter], currency: str) -> str:
+    if not quarters:
+        return '<p id="forecast">No finished quarter with forecast calls yet.</p>'
+    rows = "".join(
+        f'<tr data-quarter="{q.period_start.isoformat()}">'
+        f"<td>{escape(fmt.quarter_label(q.period_start))}</td>"
+        f'<td class="num commit">{escape(fmt.money(q.commit_amount, currency))}</td>'
+        f'<td class="num best-case">{escape(fmt.money(q.best_case_call_amount, currency))}</td>'
+        f'<td class="num bookings">{escape(fmt.money(q.bookings, currency))}</td>'
+        f'<td class="num bias">{escape(fmt.signed_percent(q.commit_bias))}</td>'
+        f'<td class="num hit">{escape(fmt.percent(q.commit_hit_rate))}</td>'
+        f'<td class="num capture">{escape(fmt.percent(q.commit_capture_rate))}</td></tr>'
+        for q in quarters
+    )
+    return (
+        '<table id="forecast"><thead><tr><th>Quarter</th><th class="num">Commit at start</th>'
+        '<th class="num">Best case at start</th><th class="num">Booked</th>'
+        '<th class="num">Commit bias</th><th class="num">Commit came true</th>'
+        f'<th class="num">Wins committed</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
 
 
 def _local_day(at: datetime | None, timezone: str) -> str:
@@ -244,22 +305,21 @@ def rep_page(
         "</div>"
     )
 
-    if report.alerts:
-        alert_rows = "".join(
-            f'<tr data-deal-id="{escape(a.deal_id)}"><td>{escape(a.deal_name or a.deal_id)}</td>'
-            f"<td>{escape(a.stage_label or fmt.MISSING)}</td>"
-            f'<td class="num">{escape(fmt.money(a.amount_home, currency))}</td>'
-            f'<td class="num">{escape(_local_day(a.expected_close_at, timezone))}</td>'
-            f"<td>{_alert_flags(a)}</td></tr>"
-            for a in report.alerts
-        )
-        alerts = (
-            '<table id="alerts"><thead><tr><th>Deal</th><th>Stage</th>'
-            '<th class="num">Amount</th><th class="num">Expected close</th><th>Why</th>'
-            f"</tr></thead><tbody>{alert_rows}</tbody></table>"
+    if report.risks:
+        risks = (
+            '<table id="risks"><thead><tr><th>Deal</th><th>Stage</th>'
+            '<th class="num">Amount</th><th class="num">Expected close</th><th>Risk</th>'
+            f"<th>Why</th></tr></thead><tbody>{_risk_rows(report.risks, currency, timezone)}"
+            "</tbody></table>"
         )
     else:
-        alerts = '<p id="alerts">No open deal is stuck or slipping.</p>'
+        risks = '<p id="risks">No open deal at risk.</p>'
+    waterfall = waterfall_section(
+        report.waterfall,
+        title=f"Where {month_name}'s pipeline went",
+        table_id="waterfall",
+        currency=currency,
+    )
 
     body = f"""
 <p class="nav"><a href="{escape(leaderboard_href)}">← Team leaderboard</a></p>
@@ -288,17 +348,32 @@ scorecard for <span id="month">{escape(month_name)}</span> ·
 or below its 25th, over the same 3 months, when the sample is large enough.</p>
 {words}
 
-<h2>Open deals that are stuck or slipping</h2>
-<p class="note">{escape(RULE_TEXT)} As of the data's as-of date.</p>
-{alerts}
+<h2>Where your pipeline went in {escape(month_name)}</h2>
+<p class="note">Deals open and expected to close in {escape(month_name)}: what it started
+with, what came in and went out, what was left open at its end.</p>
+{waterfall}
 
-<footer>Figures from marts.mart_rep_performance_monthly and marts.mart_rep_scorecard;
+<h2>Your forecast calls</h2>
+<p class="note">At each quarter's start: the deals you had called commit and best case
+(commit included), against what the quarter booked. Commit bias below 0: you booked more
+than you committed. "Commit came true": the share of the committed amount won in the quarter;
+"wins committed": the share of the quarter's wins from that pipeline you had committed.</p>
+{_forecast_table(report.forecast, currency)}
+
+<h2>Open deals at risk</h2>
+<p class="note">{escape(RISK_TEXT)} As of the data's as-of time.</p>
+{risks}
+
+<footer>Figures from marts.mart_rep_performance_monthly, marts.mart_rep_scorecard,
+marts.mart_pipeline_waterfall, marts.mart_forecast_calls and marts.mart_open_deal_risk;
 money in {escape(currency)}, the CRM's home currency.</footer>
 """
     return _page(f"{rep.rep_name} · scorecard {month_name}", body)
 
 
-def _team_section(board: TeamBoard, alert_counts: dict[str, int], *, currency: str) -> str:
+def _team_section(
+    board: TeamBoard, risk_counts: dict[str, int], month_name: str, *, currency: str
+) -> str:
     rows = "".join(
         f'<tr data-owner-id="{escape(rep.owner_id)}">'
         f'<td class="rank">{rank}</td>'
@@ -311,7 +386,7 @@ def _team_section(board: TeamBoard, alert_counts: dict[str, int], *, currency: s
         f'<td class="num quota">{escape(fmt.money(rep.quota, currency))}</td>'
         f'<td class="num win-rate">{escape(fmt.percent(rep.win_rate))}</td>'
         f'<td class="num">{escape(_won_lost(rep))}</td>'
-        f'<td class="num">{alert_counts.get(rep.rep_key, 0)}</td></tr>'
+        f'<td class="num at-risk">{risk_counts.get(rep.rep_key, 0)}</td></tr>'
         for rank, rep in enumerate(board.reps, start=1)
     )
     total = ""
@@ -334,8 +409,16 @@ def _team_section(board: TeamBoard, alert_counts: dict[str, int], *, currency: s
         '<thead><tr><th class="rank">#</th><th>Rep</th>'
         '<th class="num">Quota attainment</th><th class="num">Bookings</th>'
         '<th class="num">Quota</th><th class="num">Win rate</th>'
-        '<th class="num">Deals closed</th><th class="num">Stuck / slipping</th></tr></thead>'
-        f"<tbody>{rows}</tbody><tfoot>{total}</tfoot></table></section>"
+        '<th class="num">Deals closed</th><th class="num">At high risk</th></tr></thead>'
+        f"<tbody>{rows}</tbody><tfoot>{total}</tfoot></table>"
+        f"<h3>Where the team's pipeline went in {escape(month_name)}</h3>"
+        + waterfall_section(
+            board.waterfall,
+            title=f"{board.team_name}: where {month_name}'s pipeline went",
+            table_id=f"waterfall-{board.team_id}",
+            currency=currency,
+        )
+        + "</section>"
     )
 
 
@@ -348,19 +431,20 @@ def leaderboard_page(data: ReportData, *, currency: str, timezone: str) -> str:
         )
         return _page("Team leaderboard", body)
     month_name = fmt.month_label(data.month_start)
-    alert_counts = {r.month.rep_key: len(r.alerts) for r in data.reps}
+    risk_counts = {r.month.rep_key: sum(d.risk_level == "high" for d in r.risks) for r in data.reps}
     sections = "\n".join(
-        _team_section(board, alert_counts, currency=currency) for board in data.teams
+        _team_section(board, risk_counts, month_name, currency=currency) for board in data.teams
     )
     body = f"""
 <h1>Team leaderboard · <span id="month">{escape(month_name)}</span></h1>
 <p class="subtitle">Reps ranked by quota attainment in {escape(month_name)}, the last
 complete month. {escape(as_of_text(data.as_of_at, timezone))}.</p>
 <p class="note">Money in {escape(currency)}. The tick on each bar marks 100% of quota.
-Stuck / slipping: open deals needing attention as of the data's as-of date. {escape(RULE_TEXT)}
-Click a rep for their scorecard.</p>
+At high risk: open deals with two or more risk signals as of the data's as-of time.
+{escape(RISK_TEXT)} Click a rep for their scorecard, forecast calls and deals at risk.</p>
 {sections}
-<footer>Figures from marts.mart_rep_performance_monthly and
-marts.mart_team_performance_monthly (team rates recomputed from the team's sums).</footer>
+<footer>Figures from marts.mart_rep_performance_monthly,
+marts.mart_team_performance_monthly (team rates recomputed from the team's sums),
+marts.mart_pipeline_waterfall and marts.mart_open_deal_risk.</footer>
 """
     return _page(f"Team leaderboard · {month_name}", body)

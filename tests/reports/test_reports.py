@@ -167,6 +167,9 @@ class Marts:
     words: dict[str, dict]  # owner_id -> strengths, weaknesses
     as_of_at: object
     open_deals: dict[str, dict[str, dict]]  # owner_id -> deal_id -> fct_deals row
+    risks: dict[str, dict[str, dict]]  # owner_id -> deal_id -> mart_open_deal_risk row
+    waterfalls: dict[str, dict]  # owner_id or "team:<team_id>" -> waterfall row of the month
+    forecasts: dict[str, list[dict]]  # owner_id -> finished quarters' week-1 rows, newest first
 
 
 def _dicts(con, sql: str, params=()) -> list[dict]:
@@ -214,7 +217,40 @@ def read_marts(warehouse: str) -> Marts:
         open_deals: dict[str, dict[str, dict]] = {}
         for r in _dicts(con, "select * from core.fct_deals where not is_closed"):
             open_deals.setdefault(r["owner_id"], {})[r["deal_id"]] = r
-        return Marts(month, reps, trend, teams, scorecard, words, as_of_at, open_deals)
+        risks: dict[str, dict[str, dict]] = {}
+        for r in _dicts(con, "select * from marts.mart_open_deal_risk"):
+            risks.setdefault(r["owner_id"], {})[r["deal_id"]] = r
+        waterfalls = {
+            (r["owner_id"] if r["aggregation_level"] == "rep" else f"team:{r['team_id']}"): r
+            for r in _dicts(
+                con,
+                "select * from marts.mart_pipeline_waterfall where period_type = 'month' "
+                "and period_start = ? and aggregation_level in ('rep', 'team')",
+                [month],
+            )
+        }
+        forecasts: dict[str, list[dict]] = {}
+        for r in _dicts(
+            con,
+            "select * from marts.mart_forecast_calls where aggregation_level = 'rep' "
+            "and period_type = 'quarter' and week_number = 1 and is_period_over "
+            "and period_start <= ? order by period_start desc",
+            [month],
+        ):
+            forecasts.setdefault(r["owner_id"], []).append(r)
+        return Marts(
+            month,
+            reps,
+            trend,
+            teams,
+            scorecard,
+            words,
+            as_of_at,
+            open_deals,
+            risks,
+            waterfalls,
+            forecasts,
+        )
     finally:
         con.close()
 
@@ -343,7 +379,7 @@ def test_rep_page_trend_covers_twelve_months_ending_in_the_month(built, rendered
         months = marts.trend[owner_id]
         page = rendered[owner_id]
         charts = page.find_all("svg", class_="chart")
-        assert len(charts) == 2  # the trend lines and the bars against the team
+        assert len(charts) == 3  # the trend lines, the bars against the team, the waterfall
         rows = page.one("table", id="trend").find_all("tr")[1:]
         assert len(rows) == 12
         shown = {}
@@ -386,30 +422,82 @@ def test_rep_page_compares_each_kpi_with_the_team_median_and_names_strengths(bui
 
 
 @needs_chromium
-def test_rep_page_lists_only_open_deals_of_the_rep_and_every_overdue_one(built, rendered):
+def test_rep_page_lists_the_reps_deals_at_risk_with_their_reasons(built, rendered):
+    """Every high- and medium-risk open deal of the rep (mart_open_deal_risk), high first,
+    with the mart's level and reasons; no other deal."""
     _, marts, _ = built
-    flagged_somewhere = 0
+    listed_somewhere = 0
     for owner_id in rendered_reps(rendered):
         page = rendered[owner_id]
-        mine = marts.open_deals.get(owner_id, {})
-        rows = [n for n in page.iter() if n.tag == "tr" and "data-deal-id" in n.attrs]
-        shown = {r.attrs["data-deal-id"]: r.text() for r in rows}
-        assert set(shown) <= set(mine), "a listed deal is closed or someone else's"
-        overdue = {
-            d
-            for d, row in mine.items()
-            if row["close_date_property"] is not None
-            and row["close_date_property"] < marts.as_of_at
+        mine = {
+            d: r
+            for d, r in marts.risks.get(owner_id, {}).items()
+            if r["risk_level"] in ("high", "medium")
         }
-        assert overdue <= set(shown)
-        for deal_id, text in shown.items():
-            reasons = ("Stuck", "Expected close date passed", "Close date pushed out")
-            assert any(reason in text for reason in reasons), text
-            assert ("Expected close date passed" in text) == (deal_id in overdue)
-        flagged_somewhere += len(shown)
+        rows = [n for n in page.iter() if n.tag == "tr" and "data-deal-id" in n.attrs]
+        shown = {r.attrs["data-deal-id"]: r for r in rows}
+        assert set(shown) == set(mine)
+        levels = [r.attrs["data-risk"] for r in rows]
+        assert levels == sorted(levels, key=lambda level: level != "high")
+        for deal_id, row in shown.items():
+            risk = mine[deal_id]
+            assert row.attrs["data-risk"] == risk["risk_level"]
+            assert row.one("td", class_="reasons").text() == norm(risk["risk_reasons"])
+            assert risk["risk_reasons"]
+            assert marts.open_deals[owner_id][deal_id]  # open, and the rep's
+        listed_somewhere += len(shown)
         if not shown:
-            assert page.one(id="alerts").text() == "No open deal is stuck or slipping."
-    assert flagged_somewhere > 0
+            assert page.one(id="risks").text() == "No open deal at risk."
+    assert listed_somewhere > 0
+
+
+def _shown_moves(table: Node) -> dict[str, tuple[str, str]]:
+    return {
+        row.attrs["data-move"]: (
+            row.one("td", class_="deals").text(),
+            row.one("td", class_="amount").text(),
+        )
+        for row in table.iter()
+        if row.tag == "tr" and "data-move" in row.attrs
+    }
+
+
+def _expected_moves(row: dict) -> dict[str, tuple[str, str]]:
+    signs = {"pipeline_start": "", "pipeline_end": ""} | {
+        m: "−" for m in ("decrease", "pushed_out", "won", "lost", "deleted", "transferred_out")
+    }
+    moves = [c[: -len("_deals")] for c in row if c.endswith("_deals")]
+    return {
+        m: (str(row[f"{m}_deals"]), signs.get(m, "+") + fmt.money(row[f"{m}_amount"], CURRENCY))
+        for m in moves
+        if row[f"{m}_deals"] or m in ("pipeline_start", "pipeline_end")
+    }
+
+
+@needs_chromium
+def test_rep_page_waterfall_and_forecast_calls_are_the_marts(built, rendered):
+    _, marts, _ = built
+    for owner_id in rendered_reps(rendered):
+        page = rendered[owner_id]
+        waterfall = marts.waterfalls[owner_id]
+        assert _shown_moves(page.one(id="waterfall")) == _expected_moves(waterfall)
+        bars = page.one(id="waterfall-chart").find_all("rect")
+        assert len(bars) == len(_expected_moves(waterfall))  # a bar per move shown
+        quarters = marts.forecasts.get(owner_id, [])[:4]
+        if not quarters:
+            assert page.one(id="forecast").tag == "p"
+            continue
+        rows = [
+            n for n in page.one(id="forecast").iter() if n.tag == "tr" and "data-quarter" in n.attrs
+        ]
+        assert [r.attrs["data-quarter"] for r in rows] == [
+            q["period_start"].isoformat() for q in quarters
+        ]
+        for row, q in zip(rows, quarters, strict=True):
+            assert row.one("td", class_="commit").text() == fmt.money(q["commit_amount"], CURRENCY)
+            assert row.one("td", class_="bookings").text() == fmt.money(q["bookings"], CURRENCY)
+            assert row.one("td", class_="bias").text() == fmt.signed_percent(q["commit_bias"])
+            assert row.one("td", class_="hit").text() == fmt.percent(q["commit_hit_rate"])
 
 
 @needs_chromium
@@ -444,6 +532,10 @@ def test_leaderboard_ranks_every_rep_of_each_team_by_attainment(built, rendered)
             assert row.one("td", class_="bookings").text() == fmt.money(rep["bookings"], CURRENCY)
             assert row.one("td", class_="quota").text() == fmt.money(rep["quota"], CURRENCY)
             assert row.one("td", class_="win-rate").text() == fmt.percent(rep["win_rate"])
+            high = [r for r in marts.risks.get(owner, {}).values() if r["risk_level"] == "high"]
+            assert row.one("td", class_="at-risk").text() == str(len(high))
+        table = section.one(id=f"waterfall-{team_id}")
+        assert _shown_moves(table) == _expected_moves(marts.waterfalls[f"team:{team_id}"])
         team = marts.teams[team_id]
         total = section.one("tr", class_="total").text()
         assert fmt.money(team["bookings"], CURRENCY) in total
