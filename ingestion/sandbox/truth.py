@@ -126,8 +126,12 @@ class Truth:
         org: Organisation,
         timezone: str | None = None,
         fiscal_year_start_month: int = 1,
+        clock: datetime | None = None,
     ):
+        """clock: the CRM clock the warehouse's data is as of (int_data_as_of), when it
+        reads a later clock than this organisation's (another connection's)."""
         self.org = org
+        self.clock = clock or org.now
         self.tz = ZoneInfo(timezone or org.timezone)
         self.fy_start = fiscal_year_start_month
         self.reps = {r.owner_id: r for r in org.reps}
@@ -175,7 +179,7 @@ class Truth:
                 fb["owner_id"] = company_owner[fb["company_id"]]
         # Data "as of": the CRM's clock; running periods end at the start of the local day
         # after it (nothing later is known).
-        self.as_of = self.day_start(self.local_date(self.org.now) + timedelta(days=1))
+        self.as_of = self.day_start(self.local_date(self.clock) + timedelta(days=1))
 
         # Deals users deleted or merged away: the pipeline they were in until then.
         self.removed_at = dict(self.org.removed_deals)
@@ -544,7 +548,7 @@ class Truth:
         """(level, group, period type, period start, week number) -> the period's pipeline by
         the forecast category called at 00:00 on the week's first day (every 7th day from
         the period's start, up to the data's as-of day), and what the period booked."""
-        as_of_date = self.local_date(self.org.now) + timedelta(days=1)
+        as_of_date = self.local_date(self.clock) + timedelta(days=1)
         groups = self._grains()
         timelines = self._timelines()
         out: dict[tuple, dict] = {}
@@ -681,7 +685,7 @@ class Truth:
             if deal.deal_id in self.removed_at:
                 continue
             if deal.stage not in CLOSED:
-                evaluations.append(("open", deal, self.org.now))
+                evaluations.append(("open", deal, self.clock))
             elif deal.stage in (WON, LOST):
                 evaluations.append(
                     ("backtest", deal, deal.closed_at - timedelta(days=RISK["backtest_days"]))
