@@ -1,8 +1,21 @@
 {#- The rep, team and company grains of the marts that credit reps (pipeline waterfall,
-    forecast calls). rep_identities(): every identity (crm_source, owner_id) of a rep, with
+    forecast calls). rep_grains(): their names, in the marts' row order.
+    grain_rows_union(suffix): `select * from rep_<suffix> union all ...` over them.
+    rep_identities(): every identity (crm_source, owner_id) of a rep, with
     the person's rep_key and team, as a relation to join owners to. rep_group_key(grain,
     alias): the group an identity of that relation counts for: its rep_key, its team_key
     (NULL without a team), or 'company'; NULL for an owner who is no rep. -#}
+{% macro rep_grains() -%}
+    {{ return(['rep', 'team', 'company']) }}
+{%- endmacro %}
+
+{% macro grain_rows_union(suffix) -%}
+    {%- for grain in rep_grains() %}
+    select * from {{ grain }}_{{ suffix }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro rep_identities() -%}
     (
         select i.crm_source, i.owner_id, i.rep_key, d.team_id, d.team_key

@@ -37,37 +37,31 @@ gaps as (
 ),
 
 quiet as (
-    select w.crm_source, w.owner_id, w.closed_at, max(g.gap_days) as quiet_days
-    from won as w
-    inner join gaps as g on g.crm_source = w.crm_source and g.deal_id = w.deal_id
-    group by w.crm_source, w.deal_id, w.owner_id, w.closed_at
+    select crm_source, deal_id, max(gap_days) as quiet_days
+    from gaps
+    group by crm_source, deal_id
 ),
 
-windows as (
-    select
-        m.month_start,
-        q.crm_source,
-        q.owner_id,
-        q.quiet_days
-    from months as m
-    inner join quiet as q
-        on q.closed_at < m.month_start_at
-        and q.closed_at >= {{ local_day_start(dbt.dateadd('month', -1 * var('risk_baseline_months'), 'm.month_start')) }}
-),
-
-stays as (
-    select
-        m.month_start,
-        s.crm_source,
-        s.pipeline_id,
-        s.stage_id,
-        s.days_in_stage
+-- each month's won deals to learn from: closed in the months before it
+learned_from as (
+    select m.month_start, w.crm_source, w.deal_id, w.owner_id
     from months as m
     inner join won as w
         on w.closed_at < m.month_start_at
         and w.closed_at >= {{ local_day_start(dbt.dateadd('month', -1 * var('risk_baseline_months'), 'm.month_start')) }}
+),
+
+windows as (
+    select l.month_start, l.crm_source, l.owner_id, q.quiet_days
+    from learned_from as l
+    inner join quiet as q on q.crm_source = l.crm_source and q.deal_id = l.deal_id
+),
+
+stays as (
+    select l.month_start, s.crm_source, s.pipeline_id, s.stage_id, s.days_in_stage
+    from learned_from as l
     inner join {{ ref('int_deal_stage_stays') }} as s
-        on s.crm_source = w.crm_source and s.deal_id = w.deal_id
+        on s.crm_source = l.crm_source and s.deal_id = l.deal_id
     where not s.is_closed_stage and s.left_at is not null
 )
 

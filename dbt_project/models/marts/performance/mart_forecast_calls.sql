@@ -65,7 +65,7 @@ booked as (
         on d.closed_at >= p.period_start_at and d.closed_at < p.next_period_start_at
     where d.is_won
 ),
-{% for grain in ['rep', 'team', 'company'] %}
+{% for grain in rep_grains() %}
 
 {{ grain }}_calls as (
     select
@@ -129,10 +129,7 @@ booked as (
 {% endfor %}
 
 all_rows as (
-    {%- for grain in ['rep', 'team', 'company'] %}
-    select * from {{ grain }}_rows
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{- grain_rows_union('rows') }}
 )
 
 select

@@ -28,7 +28,7 @@ periods as (
 deal_moves as (
     select * from {{ ref('int_deal_pipeline_moves') }}
 ),
-{% for grain in ['rep', 'team', 'company'] %}
+{% for grain in rep_grains() %}
 
 {{ grain }}_moves as (
     select
@@ -113,10 +113,7 @@ deal_moves as (
 {% endfor %}
 
 all_rows as (
-    {%- for grain in ['rep', 'team', 'company'] %}
-    select * from {{ grain }}_rows
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{- grain_rows_union('rows') }}
 )
 
 select
