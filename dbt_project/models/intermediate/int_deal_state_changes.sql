@@ -47,42 +47,34 @@ history as (
         and (d.removed_at is null or h.changed_at <= d.removed_at)
 ),
 
--- One row per deal x instant: the values set then (of several at one instant, the largest).
+-- One row per deal x instant: the values set then (of several at one instant, the largest),
+-- a value set to NULL (cleared) as the empty string, so that it differs from "not set".
 instants as (
     select
         crm_source,
         deal_id,
         changed_at
         {%- for prop, column in props.items() %},
-        max(case when property = '{{ prop }}' then 1 else 0 end) as sets_{{ column }},
-        max(case when property = '{{ prop }}' then value end) as set_{{ column }}
+        max(case when property = '{{ prop }}' then coalesce(value, '') end) as set_{{ column }}
         {%- endfor %}
     from history
     group by crm_source, deal_id, changed_at
 ),
 
--- A property keeps its value until it is set again (also to NULL): number its settings,
--- and every instant takes the value of the latest one.
-numbered as (
-    select
-        *
-        {%- for column in props.values() %},
-        sum(sets_{{ column }}) over (
-            partition by crm_source, deal_id order by changed_at rows between unbounded preceding and current row
-        ) as {{ column }}_setting
-        {%- endfor %}
-    from instants
-),
-
+-- A property keeps its value until it is set again (also to NULL): every instant takes the
+-- latest value set so far (one ordered pass for all of them).
 filled as (
     select
         crm_source,
         deal_id,
         changed_at
         {%- for column in props.values() %},
-        max(set_{{ column }}) over (partition by crm_source, deal_id, {{ column }}_setting) as {{ column }}
+        nullif({{ last_value_so_far('set_' ~ column) }} over deal_order, '') as {{ column }}
         {%- endfor %}
-    from numbered
+    from instants
+    window deal_order as (
+        partition by crm_source, deal_id order by changed_at rows between unbounded preceding and current row
+    )
 ),
 
 -- A deal removed from the CRM has no pipeline to look its stages up in: its stage ids are
