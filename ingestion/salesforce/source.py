@@ -34,6 +34,15 @@ from ingestion.salesforce.client import SalesforceClient, SalesforceRefused
 
 log = logging.getLogger(__name__)
 
+# Feedback Management's objects (CSAT and NPS answers), read last.
+FEEDBACK_MANAGEMENT = (
+    "Survey",
+    "SurveyQuestion",
+    "SurveyInvitation",
+    "SurveyResponse",
+    "SurveyQuestionResponse",
+    "SurveySubject",
+)
 # Every object read, in load order. ForecastingQuota (with the fiscal Period it covers)
 # comes with Collaborative Forecasts; the OPTIONAL ones only some orgs have.
 OBJECTS = (
@@ -53,30 +62,14 @@ OBJECTS = (
     "Event",
     "Period",
     "ForecastingQuota",
-    "Survey",
-    "SurveyQuestion",
-    "SurveyInvitation",
-    "SurveyResponse",
-    "SurveyQuestionResponse",
-    "SurveySubject",
+    *FEEDBACK_MANAGEMENT,
 )
 # Objects of features an org may not have: multiple currencies (CurrencyType; with advanced
 # currency management, DatedConversionRate) and Feedback Management (the Survey* objects).
 # An org without them answers their describe NOT_FOUND: they are not read (their resources
 # load no rows, so no table is made; the models read the org as single-currency, without
 # survey answers).
-OPTIONAL = frozenset(
-    {
-        "CurrencyType",
-        "DatedConversionRate",
-        "Survey",
-        "SurveyQuestion",
-        "SurveyInvitation",
-        "SurveyResponse",
-        "SurveyQuestionResponse",
-        "SurveySubject",
-    }
-)
+OPTIONAL = frozenset({"CurrencyType", "DatedConversionRate", *FEEDBACK_MANAGEMENT})
 ABSENT = ("NOT_FOUND", "INVALID_TYPE")  # how Salesforce answers for an object it lacks
 # Rows stamped this long before the newest loaded stamp are read again on the next run.
 OVERLAP = timedelta(minutes=5)

@@ -38,15 +38,18 @@ DEAL_PROPERTIES = {
     "pipeline": "pipeline",
     "forecast_category": "hs_manual_forecast_category",
 }
+# A deal's forecast category: the organisation's word -> HubSpot's option (label, value) of
+# `hs_manual_forecast_category`, in HubSpot's order.
+FORECAST_CATEGORIES = {
+    "omit": ("Not forecasted", "OMIT"),
+    "pipeline": ("Pipeline", "PIPELINE"),
+    "best_case": ("Best case", "BEST_CASE"),
+    "commit": ("Commit", "COMMIT"),
+    "closed": ("Closed won", "CLOSED"),
+}
 # Values HubSpot writes its own way (the organisation's word -> HubSpot's).
 DEAL_VALUES = {
-    "forecast_category": {
-        "pipeline": "PIPELINE",
-        "best_case": "BEST_CASE",
-        "commit": "COMMIT",
-        "closed": "CLOSED",
-        "omit": "OMIT",
-    },
+    "forecast_category": {word: value for word, (_, value) in FORECAST_CATEGORIES.items()},
 }
 # A call's outcome -> HubSpot's default call disposition ids.
 CALL_DISPOSITIONS = {

@@ -619,14 +619,18 @@ class Truth:
         return out
 
     # ---------------------------------------------------------------- deal risk
-    def _risk_baselines(self) -> dict[date, dict]:
+    def _activity_times(self) -> dict[str, list[datetime]]:
+        """deal id -> when each activity on it happened."""
+        times: dict[str, list[datetime]] = defaultdict(list)
+        for a in self.activities:
+            if a["deal_id"]:
+                times[a["deal_id"]].append(a["ts"])
+        return times
+
+    def _risk_baselines(self, by_deal: dict[str, list[datetime]]) -> dict[date, dict]:
         """Per month: the usual quiet stretch of each rep's and the company's won deals, and
         each stage's usual stay, from the deals won in the 12 months before it."""
         won = [d for d in self.deals.values() if d.stage == WON and d.closed_at is not None]
-        by_deal: dict[str, list[datetime]] = defaultdict(list)
-        for a in self.activities:
-            if a["deal_id"]:
-                by_deal[a["deal_id"]].append(a["ts"])
         quiet, stays = {}, {}
         for d in won:
             closed = d.closed_at
@@ -675,11 +679,8 @@ class Truth:
         """(evaluation, deal id) -> the risk signals of each open deal at the CRM's clock
         ('open') and of each closed deal 30 days before its close, if open then
         ('backtest')."""
-        baselines = self._risk_baselines()
-        activity: dict[str, list[datetime]] = defaultdict(list)
-        for a in self.activities:
-            if a["deal_id"]:
-                activity[a["deal_id"]].append(a["ts"])
+        activity = self._activity_times()
+        baselines = self._risk_baselines(activity)
         evaluations = []
         for deal in self.deals.values():
             if deal.deal_id in self.removed_at:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ingestion.sandbox.generator import PIPELINE_ID, STAGES, Organisation, iso
+from ingestion.sandbox.hubspot_records import FORECAST_CATEGORIES
 from ingestion.sandbox.server.errors import BadRequest, hubspot_error, json_response
 from ingestion.sandbox.server.params import (
     bool_param,
@@ -42,15 +43,7 @@ MAX_PAGE_WITH_HISTORY = 50
 MAX_SEARCH_PAGE = 200
 SEARCH_RESULT_CAP = 10_000
 # Properties whose values come from a list (type enumeration), as (label, value).
-ENUMERATIONS = {
-    "hs_manual_forecast_category": [
-        ("Not forecasted", "OMIT"),
-        ("Pipeline", "PIPELINE"),
-        ("Best case", "BEST_CASE"),
-        ("Commit", "COMMIT"),
-        ("Closed won", "CLOSED"),
-    ],
-}
+ENUMERATIONS = {"hs_manual_forecast_category": list(FORECAST_CATEGORIES.values())}
 NUMBER_PROPERTIES = {"amount", "amount_in_home_currency", "hs_target_amount", "hs_call_duration"}
 
 
