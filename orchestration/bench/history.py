@@ -12,13 +12,18 @@ from __future__ import annotations
 import contextlib
 import shutil
 import statistics
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingestion.sandbox.generator import PRESETS
 from ingestion.sandbox.runner import sandbox_process
 from orchestration.bench.common import BenchError
-from orchestration.bench.nightly import advance_one_day, environment, nightly_env, run_nightly
+from orchestration.bench.nightly import (
+    advance_one_day,
+    environment,
+    nightly_env,
+    restore,
+    run_nightly,
+)
 from orchestration.bench.progress import Progress, say
 from orchestration.bench.report import NightlyRun
 
@@ -106,7 +111,7 @@ def _next_day_runs(bench: Bench, months: int, floor: bool) -> list[NightlyRun]:
         runs = []
         for k in range(REPEATS):
             if k:
-                _restore(kept, data)
+                restore(kept, data)
             label = f"history_{months}_next_day" + (f"_{k + 1}" if k else "")
             runs.append(_run(instance, label, len(full.steps) or None))
         if floor:
@@ -117,12 +122,6 @@ def _next_day_runs(bench: Bench, months: int, floor: bool) -> list[NightlyRun]:
                 f"{same.seconds:.0f} s ({parts})",
             )
         return runs
-
-
-def _restore(kept: Path, data: Path) -> None:
-    """The warehouse folder (warehouse, dlt state, dbt target, serving file) as it was."""
-    shutil.rmtree(data)
-    shutil.copytree(kept, data)
 
 
 def _run(instance, label: str, total_steps: int | None) -> NightlyRun:

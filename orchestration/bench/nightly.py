@@ -1,5 +1,8 @@
 """The whole nightly Dagster job in this process, per step: a full run into a fresh
-warehouse, then an incremental run one simulated day later (POST /_sandbox/clock)."""
+warehouse, then an incremental run one simulated day later (POST /_sandbox/clock), and
+what the history analytics (dbt tag history_analytics: pipeline waterfall, forecast calls,
+deal risk, ramp) add to that night: the same next-day run from the same state without them,
+REPEATS times each, alternating, medians compared."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import contextlib
 import io
 import os
 import re
+import shutil
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +25,13 @@ from orchestration.bench.progress import Progress, say
 from orchestration.bench.report import NightlyRun, Report
 
 if TYPE_CHECKING:
+    import dagster as dg
+
     from orchestration.bench.sections import Bench
+
+ANALYTICS_TAG = "history_analytics"  # the dbt tag of the models the comparison leaves out
+MAX_ANALYTICS_RATIO = 1.1  # next-day run with them / without them
+REPEATS = 3  # next-day runs with and without them, from the same state; medians compared
 
 
 def measure_full(bench: Bench, sb: RunningSandbox) -> None:
@@ -44,7 +55,9 @@ def measure_incremental(bench: Bench, sb: RunningSandbox) -> None:
     now = advance_one_day(sb)
     say(f"incremental nightly run (CRM clock now {now})")
     full = bench.report.runs["full"]
+    data, kept = bench.workdir / "nightly", bench.workdir / "before_next_day"
     with environment(nightly_env(bench.workdir, sb)):
+        shutil.copytree(data, kept)
         run = run_nightly(bench.instance, "incremental", len(full.steps) or None)
     bench.report.runs["incremental"] = run
     if run.failure:
@@ -55,6 +68,62 @@ def measure_incremental(bench: Bench, sb: RunningSandbox) -> None:
     # Shown, not a target: a faster full run made this ratio worse. What a night costs
     # is measured against the history it carries (section history).
     bench.report.add("Incremental run / full run", f"{share:.0%}")
+    with environment(nightly_env(bench.workdir, sb)):
+        measure_analytics_cost(bench, run, data, kept)
+
+
+def measure_analytics_cost(bench: Bench, first: NightlyRun, data: Path, kept: Path) -> None:
+    """The next-day run with the history analytics / without them (every other asset and
+    check, the same night from the same state): what they add to a night."""
+    say(f"the same next-day run without the models tagged {ANALYTICS_TAG}, and with them again")
+    others = assets_without_tag(ANALYTICS_TAG)
+    steps = len(first.steps) or None
+    runs: dict[bool, list[NightlyRun]] = {True: [first], False: []}
+    for k in range(REPEATS):
+        for included in (False, True):
+            if included and k == REPEATS - 1:
+                break  # the first run with them counts as one of the REPEATS
+            restore(kept, data)
+            label = f"next_day_{'with' if included else 'without'}_analytics_{k + 1}"
+            run = run_nightly(bench.instance, label, steps, None if included else others)
+            if run.failure:
+                raise BenchError(run.failure)
+            runs[included].append(run)
+    bench.report.runs["next day without analytics"] = runs[False][0]
+    with_s, without_s = (statistics.median(r.seconds for r in runs[i]) for i in (True, False))
+    dbt_with, dbt_without = (
+        statistics.median(r.steps.get(dbt_step(r.steps) or "", 0.0) for r in runs[i])
+        for i in (True, False)
+    )
+    ratio = with_s / without_s
+    bench.report.add(
+        f"Next-day run with / without the {ANALYTICS_TAG} models ({with_s:.1f} s / "
+        f"{without_s:.1f} s; dbt build {dbt_with:.1f} s / {dbt_without:.1f} s; medians of "
+        f"{REPEATS} runs each)",
+        f"{ratio:.2f}x",
+        f"<= {MAX_ANALYTICS_RATIO}x",
+        ratio <= MAX_ANALYTICS_RATIO,
+    )
+
+
+def assets_without_tag(tag: str) -> list[dg.AssetKey]:
+    """Every asset of the nightly job but the dbt models tagged `tag`."""
+    from dagster_dbt import build_dbt_asset_selection
+
+    from orchestration.definitions import defs
+    from orchestration.defs.transform import warehouse_models
+
+    graph = defs.resolve_asset_graph()
+    tagged = build_dbt_asset_selection([warehouse_models], dbt_select=f"tag:{tag}").resolve(graph)
+    if not tagged:
+        raise BenchError(f"no dbt model is tagged {tag}")
+    return sorted(graph.materializable_asset_keys - tagged)
+
+
+def restore(kept: Path, data: Path) -> None:
+    """The warehouse folder (warehouse, dlt state, dbt target, serving file) as it was."""
+    shutil.rmtree(data)
+    shutil.copytree(kept, data)
 
 
 def advance_one_day(sb: RunningSandbox) -> str | None:
@@ -163,7 +232,10 @@ def planned_steps() -> int | None:
     return None
 
 
-def run_nightly(instance, label: str, total_steps: int | None) -> NightlyRun:
+def run_nightly(
+    instance, label: str, total_steps: int | None, assets: list[dg.AssetKey] | None = None
+) -> NightlyRun:
+    """One nightly job run (assets: only these and their checks), timed per step."""
     from orchestration.lib.runs import first_failure, run_nightly_job
 
     log = OUT_DIR / f"nightly_{label}.log"
@@ -172,7 +244,7 @@ def run_nightly(instance, label: str, total_steps: int | None) -> NightlyRun:
         started = time.perf_counter()
         try:
             with contextlib.redirect_stdout(sink):
-                result = run_nightly_job(instance)
+                result = run_nightly_job(instance, asset_selection=assets)
         finally:
             sink.close()
         seconds = time.perf_counter() - started

@@ -51,10 +51,12 @@ def run_nightly_job(
     quiet: bool = True,
     first_day: str | None = None,
     last_day: str | None = None,
+    asset_selection: list[dg.AssetKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Run the nightly job in this process for the days first_day..last_day (default: the
     last complete day by the CRM's clock; one day or a range, always one run); quiet
-    prints progress lines instead of logs."""
+    prints progress lines instead of logs; asset_selection: only these assets (and their
+    checks), default all."""
     release_dead_runs(instance)  # a killed run must not hold the duckdb pool slot forever
     from orchestration.definitions import defs
     from orchestration.lib.partitions import last_complete_crm_day
@@ -71,7 +73,11 @@ def run_nightly_job(
         "dagster/asset_partition_range_end": last_day,
     }
     return job.execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False, tags=tags
+        run_config=run_config,
+        instance=instance,
+        raise_on_error=False,
+        tags=tags,
+        asset_selection=asset_selection,
     )
 
 

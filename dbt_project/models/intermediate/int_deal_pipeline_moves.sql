@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ empty_if_missing('deal_version') }}",
+        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_deal_state_changes') }} as c where c.deal_key = t.deal_key and c.is_creation and c.deal_version = t.deal_version)",
+    )
+}}
 -- What moved each deal in or out of a period's pipeline, or changed its amount there: the
 -- pipeline waterfall's rows before they are summed by rep, team or company
 -- (mart_pipeline_waterfall). A period's pipeline is the deals open and expected to close in
@@ -8,12 +18,32 @@
 --   (created, pulled_in, reopened) or went out (won, lost, pushed_out, deleted).
 -- Who is credited, transfers between reps and amount edits are worked out per grain by the
 -- mart, from the owners and amounts before and after.
+-- Incremental: a run re-states the deals whose changes (int_deal_state_changes.deal_version)
+-- differ from those their rows here were worked out from, and every deal when a new period
+-- has begun; each such deal's rows are replaced whole, and rows of deals whose changes
+-- differ or are gone are removed. A period's end moving with the data needs no re-statement:
+-- the deals that changed since are re-stated, the others are as they were.
+{#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
+{%- set restate_some = incremental_with(['deal_version']) %}
 with periods as (
     select * from {{ ref('int_reporting_periods') }}
 ),
 
 changes as (
-    select * from {{ ref('int_deal_state_changes') }}
+    select c.*
+    from {{ ref('int_deal_state_changes') }} as c
+    {% if restate_some %}
+    where (select max(period_start) from periods) > (select coalesce(max(period_start), '1900-01-01') from {{ this }})
+        or c.deal_key in (
+            select n.deal_key
+            from {{ ref('int_deal_state_changes') }} as n
+            where n.is_creation
+                and not exists (
+                    select 1 from {{ this }} as t
+                    where t.deal_key = n.deal_key and t.deal_version = n.deal_version
+                )
+        )
+    {% endif %}
 ),
 
 {% set in_period = "{0}is_open and {0}expected_close_at >= p.period_start_at and {0}expected_close_at < p.next_period_start_at" %}
@@ -44,7 +74,9 @@ moves as (
         coalesce(c.previous_amount_home, 0) as previous_amount_home,
         -- a removed deal leaves with the amount it had
         case when c.is_removed then coalesce(c.previous_amount_home, 0) else coalesce(c.amount_home, 0) end
-            as amount_home
+            as amount_home,
+        c.deal_key,
+        c.deal_version
     from changes as c
     inner join periods as p
         on c.changed_at > p.period_start_at and c.changed_at <= p.period_end_at
@@ -66,7 +98,9 @@ balances as (
         c.owner_id as previous_owner_id,
         c.owner_id,
         coalesce(c.amount_home, 0) as previous_amount_home,
-        coalesce(c.amount_home, 0) as amount_home
+        coalesce(c.amount_home, 0) as amount_home,
+        c.deal_key,
+        c.deal_version
     from changes as c
     inner join periods as p
         on c.changed_at <= p.{{ at }}

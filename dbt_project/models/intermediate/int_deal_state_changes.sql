@@ -1,11 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ empty_if_missing('deal_updated_at') }}",
+        post_hook="delete from {{ this }} as t where t.deal_key not in (select deal_key from {{ ref('fct_deals') }}) and not exists (select 1 from {{ this }} as r where r.deal_key = t.deal_key and r.is_removed)",
+    )
+}}
 -- Every change of every deal the CRM has or had, with the deal's whole state after it and
 -- before it: stage (open, won, closed), home-currency amount, expected close, owner and
 -- forecast category. Deals
 -- deleted or merged away since are kept until then and end with a row of their own
 -- (is_removed), so the pipeline of a past period is what it was, not what is left of it.
--- The input of the pipeline waterfall (int_deal_pipeline_moves) and the forecast calls
--- (mart_forecast_calls). One row per deal x instant at which any of them changed; a deal's
--- first row is its creation.
+-- The input of the pipeline waterfall (int_deal_pipeline_moves), the forecast calls
+-- (mart_forecast_calls) and the deal risk (int_deal_risk_signals). One row per deal x instant
+-- at which any of them changed; a deal's first row is its creation.
+-- Incremental: a run re-states the deals changed since the newest change already here (each
+-- connection from its own), those deleted or merged away since, those whose stage a pipeline
+-- edit made closed, won or open, and with DBT_WINDOW_START (a partition day or a backfill
+-- range) those changed since it; each such deal's rows are replaced whole, and rows of deals
+-- neither in fct_deals nor removed are removed.
+{#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
+{%- set restate_some = incremental_with(['deal_updated_at']) %}
 {%- set props = {
     'stage': 'stage_id',
     'amount_home': 'amount_home_raw',
@@ -27,16 +44,74 @@ with removals as (
     group by crm_source, deal_id
 ),
 
-deals as (
-    select crm_source, deal_id, pipeline_id, cast(null as {{ type_timestamptz() }}) as removed_at
+all_deals as (
+    select deal_key, crm_source, deal_id, pipeline_id, updated_at, cast(null as {{ type_timestamptz() }}) as removed_at
     from {{ ref('fct_deals') }}
     union all
-    select r.crm_source, r.deal_id, cast(null as {{ dbt.type_string() }}), r.removed_at
+    select
+        {{ surrogate_key(['r.crm_source', 'r.deal_id']) }},
+        r.crm_source,
+        r.deal_id,
+        cast(null as {{ dbt.type_string() }}),
+        r.removed_at,
+        r.removed_at
     from removals as r
     where not exists (
         select 1 from {{ ref('fct_deals') }} as f
         where f.crm_source = r.crm_source and f.deal_id = r.deal_id
     )
+),
+
+{% if restate_some %}
+-- each connection from its own newest change (their loads run apart)
+watermarks as (
+    select crm_source, max(deal_updated_at) as updated_at
+    from {{ this }}
+    group by crm_source
+),
+
+stage_flags as (
+    select crm_source, stage_id, bool_or(is_closed) as is_closed, bool_or(is_won) as is_won
+    from {{ ref('int_crm__pipeline_stages') }}
+    group by crm_source, stage_id
+),
+
+restated as (
+    select d.crm_source, d.deal_id
+    from all_deals as d
+    left join watermarks as w on w.crm_source = d.crm_source
+    where w.updated_at is null
+        or d.updated_at > w.updated_at
+        {{ or_changed_in_window('d.updated_at') }}
+    union
+    select h.crm_source, h.deal_id
+    from {{ ref('int_crm__deal_history') }} as h
+    left join watermarks as w on w.crm_source = h.crm_source
+    where w.updated_at is null
+        or h.changed_at > w.updated_at
+        {{ or_changed_in_window('h.changed_at') }}
+    union
+    -- removed since (no removal row here yet)
+    select d.crm_source, d.deal_id
+    from all_deals as d
+    where d.removed_at is not null
+        and not exists (select 1 from {{ this }} as t where t.deal_key = d.deal_key and t.is_removed)
+    union
+    -- a pipeline edit made a stage closed, won or open
+    select t.crm_source, t.deal_id
+    from {{ this }} as t
+    left join stage_flags as s on s.crm_source = t.crm_source and s.stage_id = t.stage_id
+    where not t.is_removed and t.stage_id is not null
+        and (t.is_closed <> coalesce(s.is_closed, false) or t.is_won <> coalesce(s.is_won, false))
+),
+{% endif %}
+
+deals as (
+    select d.*
+    from all_deals as d
+    {% if restate_some %}
+    inner join restated as r on r.crm_source = d.crm_source and r.deal_id = d.deal_id
+    {% endif %}
 ),
 
 history as (
@@ -127,6 +202,19 @@ states as (
         and exists (select 1 from history as h where h.crm_source = d.crm_source and h.deal_id = d.deal_id)
 ),
 
+-- what the deal's rows were worked out from: its newest change, update or removal
+versions as (
+    select
+        d.crm_source,
+        d.deal_id,
+        d.deal_key,
+        greatest(d.updated_at, coalesce(max(h.changed_at), d.updated_at), coalesce(d.removed_at, d.updated_at))
+            as deal_updated_at
+    from deals as d
+    left join history as h on h.crm_source = d.crm_source and h.deal_id = d.deal_id
+    group by d.crm_source, d.deal_id, d.deal_key, d.updated_at, d.removed_at
+),
+
 sequenced as (
     select
         s.*,
@@ -139,28 +227,52 @@ sequenced as (
         lead(s.changed_at) over w as next_changed_at
     from states as s
     window w as (partition by s.crm_source, s.deal_id order by s.changed_at, s.is_removed)
+),
+
+-- a fingerprint of the deal's rows: the models built from them re-state the deals whose
+-- fingerprint changed
+{%- set fingerprinted = [] %}
+{%- for column in ['changed_at', 'is_removed', 'stage_id', 'is_open', 'is_closed', 'is_won', 'amount_home', 'expected_close_at', 'owner_id', 'forecast_category'] %}
+{%- do fingerprinted.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") %}
+{%- endfor %}
+fingerprints as (
+    select
+        crm_source,
+        deal_id,
+        md5({{ dbt.listagg(
+            "concat_ws('|', " ~ fingerprinted | join(", ") ~ ")",
+            "';'",
+            "order by change_number",
+        ) }}) as deal_version
+    from sequenced
+    group by crm_source, deal_id
 )
 
 select
-    {{ surrogate_key(['crm_source', 'deal_id', 'change_number']) }} as deal_change_id,
-    crm_source,
-    deal_id,
-    change_number,
-    changed_at,
-    next_changed_at,
-    change_number = 1 as is_creation,
-    is_removed,
-    stage_id,
-    is_open,
-    is_closed,
-    is_won,
-    amount_home,
-    expected_close_at,
-    owner_id,
-    forecast_category,
-    coalesce(was_open, false) as was_open,
-    coalesce(was_closed, false) as was_closed,
-    previous_amount_home,
-    previous_expected_close_at,
-    previous_owner_id
-from sequenced
+    {{ surrogate_key(['s.crm_source', 's.deal_id', 's.change_number']) }} as deal_change_id,
+    s.crm_source,
+    s.deal_id,
+    s.change_number,
+    s.changed_at,
+    s.next_changed_at,
+    s.change_number = 1 as is_creation,
+    s.is_removed,
+    s.stage_id,
+    s.is_open,
+    s.is_closed,
+    s.is_won,
+    s.amount_home,
+    s.expected_close_at,
+    s.owner_id,
+    s.forecast_category,
+    coalesce(s.was_open, false) as was_open,
+    coalesce(s.was_closed, false) as was_closed,
+    s.previous_amount_home,
+    s.previous_expected_close_at,
+    s.previous_owner_id,
+    v.deal_key,
+    v.deal_updated_at,
+    f.deal_version
+from sequenced as s
+inner join versions as v on v.crm_source = s.crm_source and v.deal_id = s.deal_id
+inner join fingerprints as f on f.crm_source = s.crm_source and f.deal_id = s.deal_id

@@ -11,51 +11,26 @@ periods as (
     select * from {{ ref('int_reporting_periods') }}
 ),
 
--- The first day of the period and every 7th day after it, up to the data's as-of day.
 snapshots as (
-    select
-        p.period_type,
-        p.period_start,
-        p.period_start_at,
-        p.next_period_start_at,
-        p.period_end_date,
-        p.period_end_date = p.next_period_start as is_period_over,
-        d.date_day as week_start,
-        cast({{ dbt.datediff('p.period_start', 'd.date_day', 'day') }} / 7 + 1 as integer) as week_number,
-        {{ local_day_start('d.date_day') }} as week_start_at
-    from periods as p
-    inner join {{ ref('dim_date') }} as d
-        on d.date_day >= p.period_start
-        and d.date_day < p.next_period_start
-        and d.date_day <= p.period_end_date
-        and mod({{ dbt.datediff('p.period_start', 'd.date_day', 'day') }}, 7) = 0
+    select w.*, w.period_end_date = w.next_period_start as is_period_over
+    from {{ period_weeks() }} as w
 ),
 
 called as (
     select
-        s.period_type,
-        s.period_start,
-        s.week_number,
+        c.period_type,
+        c.period_start,
+        c.week_number,
         c.crm_source,
         c.owner_id,
-        coalesce(c.amount_home, 0) as amount_home,
-        case
-            when c.forecast_category in ('commit', 'closed') then 'commit'
-            when c.forecast_category = 'best_case' then 'best_case'
-            when c.forecast_category = 'omit' then 'omitted'
-            else 'pipeline'
-        end as category,
+        c.amount_home,
+        c.category,
         -- won in the period (its close in it), as the CRM holds it now
-        coalesce(d.is_won and d.closed_at < s.next_period_start_at, false) as is_won_in_period
-    from {{ ref('int_deal_state_changes') }} as c
-    inner join snapshots as s
-        on c.changed_at <= s.week_start_at
-        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+        coalesce(d.is_won and d.closed_at < p.next_period_start_at, false) as is_won_in_period
+    from {{ ref('int_deal_forecast_calls') }} as c
+    inner join periods as p on p.period_type = c.period_type and p.period_start = c.period_start
     left join {{ ref('fct_deals') }} as d
-        on d.crm_source = c.crm_source and d.deal_id = c.deal_id and d.closed_at >= s.period_start_at
-    where c.is_open
-        and c.expected_close_at >= s.period_start_at
-        and c.expected_close_at < s.next_period_start_at
+        on d.deal_key = c.deal_key and d.closed_at >= p.period_start_at
 ),
 
 booked as (

@@ -1,0 +1,88 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['deal_key', 'period_type', 'period_start', 'week_number'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ empty_if_missing('deal_version') }}",
+        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_deal_state_changes') }} as c where c.deal_key = t.deal_key and c.is_creation and c.deal_version = t.deal_version)",
+    )
+}}
+-- Each deal in a period's pipeline (open and expected to close in the period) at 00:00 on the
+-- first day of the period and every 7th day after it, up to the data's as-of day, with the
+-- forecast category its owner had called then: the rows mart_forecast_calls sums by rep,
+-- team and company. One row per deal x period (month and fiscal quarter) x week.
+-- Incremental: a run re-states the deals whose changes (int_deal_state_changes.deal_version)
+-- differ from those their rows here were worked out from, and adds every deal's rows for the
+-- weeks begun since; rows of deals whose changes differ or are gone are removed.
+{#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
+{%- set restate_some = incremental_with(['deal_version']) %}
+with snapshots as (
+    select * from {{ period_weeks() }} as w
+),
+
+changes as (
+    select * from {{ ref('int_deal_state_changes') }}
+    where is_open
+),
+
+{% if restate_some %}
+restated as (
+    select n.deal_key
+    from {{ ref('int_deal_state_changes') }} as n
+    where n.is_creation
+        and not exists (
+            select 1 from {{ this }} as t where t.deal_key = n.deal_key and t.deal_version = n.deal_version
+        )
+),
+
+-- the changed deals at every week, every deal at the weeks begun since
+wanted as (
+    select c.*, s.*
+    from changes as c
+    inner join snapshots as s
+        on c.changed_at <= s.week_start_at
+        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+    where c.deal_key in (select deal_key from restated)
+    union
+    select c.*, s.*
+    from changes as c
+    inner join snapshots as s
+        on c.changed_at <= s.week_start_at
+        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+    where s.week_start > (select coalesce(max(week_start), '1900-01-01') from {{ this }})
+),
+{% else %}
+wanted as (
+    select c.*, s.*
+    from changes as c
+    inner join snapshots as s
+        on c.changed_at <= s.week_start_at
+        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+),
+{% endif %}
+
+called as (
+    select *
+    from wanted
+    where expected_close_at >= period_start_at and expected_close_at < next_period_start_at
+)
+
+select
+    period_type,
+    period_start,
+    week_number,
+    week_start,
+    crm_source,
+    deal_id,
+    owner_id,
+    coalesce(amount_home, 0) as amount_home,
+    case
+        when forecast_category in ('commit', 'closed') then 'commit'
+        when forecast_category = 'best_case' then 'best_case'
+        when forecast_category = 'omit' then 'omitted'
+        else 'pipeline'
+    end as category,
+    deal_key,
+    deal_version
+from called
