@@ -1,9 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_risk_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ empty_if_missing('deal_version') }}",
+        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('fct_deals') }} as d inner join {{ ref('int_deal_state_changes') }} as c on c.deal_key = d.deal_key and c.is_creation where d.crm_source = t.crm_source and d.deal_id = t.deal_id and c.deal_version = t.deal_version and case when t.evaluation = 'open' then not d.is_closed else d.is_won or d.is_lost end)",
+    )
+}}
 -- Deal risk, explainable (docs/METRICS.md, "Deal risk"): each risk signal of a deal at a
 -- moment, each a rule with its thresholds in dbt vars, and the risk level they add up to.
 -- Read for every open deal at the data's as-of time (evaluation 'open') and, for the backtest,
 -- for every closed deal var risk_backtest_days days before its close, if it was open then
 -- (evaluation 'backtest'). The usual quiet and stage durations are those of the evaluation's
 -- month (int_risk_baselines: won deals closed before it).
+-- Incremental: every row is worked out each run (a fraction of a second on the medium
+-- preset), but only the rows that differ from those here are written (the open deals' rows,
+-- read at a new as-of time, and the backtest rows of deals closed or changed since); rows of
+-- deals no longer open (open rows), no longer won or lost (backtest rows), or whose changes
+-- (int_deal_state_changes.deal_version) differ from those they were worked out from, are removed.
+{#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). #}
 with changes as (
     select * from {{ ref('int_deal_state_changes') }} where not is_removed
 ),
@@ -126,46 +142,61 @@ counted as (
         + (case when is_owner_changed then 1 else 0 end)
         + (case when is_overdue then 1 else 0 end) as signal_count
     from signals
+),
+
+worked_out as (
+    select
+        {{ surrogate_key(['evaluation', 'crm_source', 'deal_id']) }} as deal_risk_id,
+        evaluation,
+        evaluated_at,
+        crm_source,
+        deal_id,
+        pipeline_id,
+        stage_id,
+        owner_id,
+        amount_home,
+        expected_close_at,
+        days_without_activity,
+        usual_quiet_days,
+        days_in_stage,
+        usual_stage_days,
+        cast(close_pushes as integer) as close_pushes,
+        highest_amount_home,
+        is_quiet,
+        is_stuck,
+        is_pushed,
+        is_amount_cut,
+        is_owner_changed,
+        is_overdue,
+        cast(signal_count as integer) as signal_count,
+        case
+            when signal_count >= {{ var('risk_high_signals') }} then 'high'
+            when signal_count >= {{ var('risk_medium_signals') }} then 'medium'
+            else 'low'
+        end as risk_level,
+        concat_ws('; ',
+            case when is_quiet then 'no activity for ' || {{ days_text('days_without_activity') }}
+                || ' days (won deals usually go quiet for ' || {{ days_text('usual_quiet_days') }} || ')' end,
+            case when is_stuck then 'in its stage for ' || {{ days_text('days_in_stage') }}
+                || ' days (won deals: ' || {{ days_text('usual_stage_days') }} || ')' end,
+            case when is_pushed then 'close date pushed ' || cast(close_pushes as {{ dbt.type_string() }}) || ' times' end,
+            case when is_amount_cut then 'amount cut ' || cast(cast(round(100 * (1 - amount_home / highest_amount_home)) as integer) as {{ dbt.type_string() }})
+                || '% from its highest' end,
+            case when is_owner_changed then 'owner changed in the last {{ var("risk_owner_change_days") }} days' end,
+            case when is_overdue then 'expected close date has passed' end
+        ) as risk_reasons
+    from counted
+),
+
+versioned as (
+    select w.*, v.deal_version
+    from worked_out as w
+    inner join {{ ref('int_deal_state_changes') }} as v
+        on v.crm_source = w.crm_source and v.deal_id = w.deal_id and v.is_creation
 )
 
-select
-    {{ surrogate_key(['evaluation', 'crm_source', 'deal_id']) }} as deal_risk_id,
-    evaluation,
-    evaluated_at,
-    crm_source,
-    deal_id,
-    pipeline_id,
-    stage_id,
-    owner_id,
-    amount_home,
-    expected_close_at,
-    days_without_activity,
-    usual_quiet_days,
-    days_in_stage,
-    usual_stage_days,
-    cast(close_pushes as integer) as close_pushes,
-    highest_amount_home,
-    is_quiet,
-    is_stuck,
-    is_pushed,
-    is_amount_cut,
-    is_owner_changed,
-    is_overdue,
-    cast(signal_count as integer) as signal_count,
-    case
-        when signal_count >= {{ var('risk_high_signals') }} then 'high'
-        when signal_count >= {{ var('risk_medium_signals') }} then 'medium'
-        else 'low'
-    end as risk_level,
-    concat_ws('; ',
-        case when is_quiet then 'no activity for ' || {{ days_text('days_without_activity') }}
-            || ' days (won deals usually go quiet for ' || {{ days_text('usual_quiet_days') }} || ')' end,
-        case when is_stuck then 'in its stage for ' || {{ days_text('days_in_stage') }}
-            || ' days (won deals: ' || {{ days_text('usual_stage_days') }} || ')' end,
-        case when is_pushed then 'close date pushed ' || cast(close_pushes as {{ dbt.type_string() }}) || ' times' end,
-        case when is_amount_cut then 'amount cut ' || cast(cast(round(100 * (1 - amount_home / highest_amount_home)) as integer) as {{ dbt.type_string() }})
-            || '% from its highest' end,
-        case when is_owner_changed then 'owner changed in the last {{ var("risk_owner_change_days") }} days' end,
-        case when is_overdue then 'expected close date has passed' end
-    ) as risk_reasons
-from counted
+select * from versioned
+{% if incremental_with(['deal_version']) %}
+except
+select * from {{ this }}
+{% endif %}

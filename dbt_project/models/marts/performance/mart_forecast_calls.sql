@@ -16,6 +16,8 @@ snapshots as (
     from {{ period_weeks() }} as w
 ),
 
+-- the calls summed by period, week, owner, category and outcome first: a few rows per owner
+-- and week to credit, not one per deal
 called as (
     select
         c.period_type,
@@ -23,14 +25,16 @@ called as (
         c.week_number,
         c.crm_source,
         c.owner_id,
-        c.amount_home,
         c.category,
         -- won in the period (its close in it), as the CRM holds it now
-        coalesce(d.is_won and d.closed_at < p.next_period_start_at, false) as is_won_in_period
+        coalesce(d.is_won and d.closed_at < p.next_period_start_at, false) as is_won_in_period,
+        count(*) as deals,
+        sum(c.amount_home) as amount_home
     from {{ ref('int_deal_forecast_calls') }} as c
     inner join periods as p on p.period_type = c.period_type and p.period_start = c.period_start
     left join {{ ref('fct_deals') }} as d
         on d.deal_key = c.deal_key and d.closed_at >= p.period_start_at
+    group by 1, 2, 3, 4, 5, 6, 7
 ),
 
 booked as (
@@ -49,7 +53,7 @@ booked as (
         c.period_start,
         c.week_number
         {%- for category in categories %},
-        sum(case when c.category = '{{ category }}' then 1 else 0 end) as {{ category }}_deals,
+        sum(case when c.category = '{{ category }}' then c.deals else 0 end) as {{ category }}_deals,
         sum(case when c.category = '{{ category }}' then c.amount_home else 0 end) as {{ category }}_amount
         {%- endfor %},
         sum(case when c.category = 'commit' and c.is_won_in_period then c.amount_home else 0 end)

@@ -25,8 +25,29 @@ periods as (
     select period_type, period_start, period_end_date from {{ ref('int_reporting_periods') }}
 ),
 
+-- the deals' moves summed by period, owners and kind of move first: a few rows per owner and
+-- period to credit, not one per deal
 deal_moves as (
-    select * from {{ ref('int_deal_pipeline_moves') }}
+    select
+        period_type,
+        period_start,
+        row_kind,
+        crm_source,
+        previous_owner_id,
+        owner_id,
+        was_in_pipeline,
+        is_in_pipeline,
+        entry_move,
+        exit_move,
+        case
+            when amount_home > previous_amount_home then 'increase'
+            when amount_home < previous_amount_home then 'decrease'
+        end as amount_move,
+        count(*) as deals,
+        sum(previous_amount_home) as previous_amount_home,
+        sum(amount_home) as amount_home
+    from {{ ref('int_deal_pipeline_moves') }}
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 ),
 {% for grain in rep_grains() %}
 
@@ -40,10 +61,10 @@ deal_moves as (
     left join reps as a on a.crm_source = m.crm_source and a.owner_id = m.owner_id
 ),
 
--- One row per move and the group it counts for: a deal handed between two reps (two teams)
--- leaves one and enters the other; an amount edited counts where the deal is after it.
+-- One row per kind of move and the group it counts for: a deal handed between two reps (two
+-- teams) leaves one and enters the other; an amount edited counts where the deal is after it.
 {{ grain }}_sides as (
-    select group_after as group_id, period_type, period_start, row_kind as move, amount_home as amount
+    select group_after as group_id, period_type, period_start, row_kind as move, deals, amount_home as amount
     from {{ grain }}_moves
     where row_kind in ('start', 'end')
     union all
@@ -51,26 +72,27 @@ deal_moves as (
         case when is_in_pipeline then group_after else group_before end,
         period_type,
         period_start,
-        case when amount_home > previous_amount_home then 'increase' else 'decrease' end,
+        amount_move,
+        deals,
         abs(amount_home - previous_amount_home)
     from {{ grain }}_moves
-    where row_kind = 'change' and was_in_pipeline and amount_home <> previous_amount_home
+    where row_kind = 'change' and was_in_pipeline and amount_move is not null
     union all
-    select group_before, period_type, period_start, 'transferred_out', previous_amount_home
+    select group_before, period_type, period_start, 'transferred_out', deals, previous_amount_home
     from {{ grain }}_moves
     where row_kind = 'change' and was_in_pipeline and is_in_pipeline
         and group_before is distinct from group_after
     union all
-    select group_after, period_type, period_start, 'transferred_in', previous_amount_home
+    select group_after, period_type, period_start, 'transferred_in', deals, previous_amount_home
     from {{ grain }}_moves
     where row_kind = 'change' and was_in_pipeline and is_in_pipeline
         and group_before is distinct from group_after
     union all
-    select group_before, period_type, period_start, exit_move, amount_home
+    select group_before, period_type, period_start, exit_move, deals, amount_home
     from {{ grain }}_moves
     where row_kind = 'change' and was_in_pipeline and not is_in_pipeline
     union all
-    select group_after, period_type, period_start, entry_move, amount_home
+    select group_after, period_type, period_start, entry_move, deals, amount_home
     from {{ grain }}_moves
     where row_kind = 'change' and not was_in_pipeline and is_in_pipeline
 ),
@@ -81,7 +103,7 @@ deal_moves as (
         period_type,
         period_start
         {%- for move, column in moves %},
-        sum(case when move = '{{ move }}' then 1 else 0 end) as {{ column }}_deals,
+        sum(case when move = '{{ move }}' then deals else 0 end) as {{ column }}_deals,
         sum(case when move = '{{ move }}' then amount else 0 end) as {{ column }}_amount
         {%- endfor %}
     from {{ grain }}_sides
