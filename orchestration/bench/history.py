@@ -43,7 +43,7 @@ def phase(step: str) -> str:
         return "publish"
     if step.startswith("reports__"):
         return "reports"
-    if "_gx_" in step or step == "freshness" or step.endswith("_within_threshold"):
+    if step == "gx_suites" or step == "freshness" or step.endswith("_within_threshold"):
         return "checks"
     return "extract"  # one raw step per CRM connection
 

@@ -46,46 +46,74 @@ def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
-def _gx_check(suite: Suite) -> dg.AssetChecksDefinition:
-    schema, table = suite.table.split(".")
+def _suite_key(suite: Suite) -> dg.AssetKey:
+    return dg.AssetKey(suite.table.split("."))
 
-    @dg.asset_check(
-        asset=dg.AssetKey([schema, table]),
-        name=f"gx_{table}",
-        description=f"Great Expectations suite for {suite.table} (expectations/suites.py).",
-        blocking=True,
-        pool=DUCKDB_POOL,
+
+def _check_name(suite: Suite) -> str:
+    return f"gx_{suite.table.split('.')[1]}"
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            name=_check_name(s),
+            asset=_suite_key(s),
+            description=f"Great Expectations suite for {s.table} (expectations/suites.py).",
+            blocking=True,
+        )
+        for s in SUITES
+    ],
+    name="gx_suites",
+    can_subset=True,
+    pool=DUCKDB_POOL,
+)
+def gx_suites(context: dg.AssetCheckExecutionContext):
+    """Every selected suite in one step (one step each cost a tenth of a second of a night
+    apiece): each is still its own check on its own table, passing or failing alone."""
+    selected = context.selected_asset_check_keys
+    settings = load_settings()
+    con = duckdb.connect(
+        str(settings.warehouse_path), read_only=True, config=settings.duckdb_config()
     )
-    def _check() -> dg.AssetCheckResult:
-        settings = load_settings()
-        con = duckdb.connect(
-            str(settings.warehouse_path), read_only=True, config=settings.duckdb_config()
-        )
-        try:
-            frame, ctx = read(
-                con, suite, {"freshness_max_age_hours": settings.freshness_max_age_hours}
-            )
-        finally:
-            con.close()
-        outcomes = validate(suite, frame, ctx)
-        failed = [o for o in outcomes if not o.success]
-        critical = [o for o in failed if o.critical]
-        return dg.AssetCheckResult(
-            passed=not failed,
-            severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
-            description="; ".join(
-                f"{o.check} failed ({o.unexpected if o.unexpected is not None else o.observed})"
-                for o in failed
-            )
-            or None,
-            metadata={
-                "rows": len(frame),
-                "expectations": len(outcomes),
-                "failed": [o.check for o in failed],
-            },
-        )
+    try:
+        for suite in SUITES:
+            key = dg.AssetCheckKey(_suite_key(suite), _check_name(suite))
+            if key in selected:
+                yield _run_suite(con, suite, settings.freshness_max_age_hours)
+    finally:
+        con.close()
 
-    return _check
+
+def _run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, max_age: float) -> dg.AssetCheckResult:
+    result = {"asset_key": _suite_key(suite), "check_name": _check_name(suite)}
+    try:
+        frame, ctx = read(con, suite, {"freshness_max_age_hours": max_age})
+    except duckdb.Error as exc:  # the table is missing or unreadable: this check fails alone
+        return dg.AssetCheckResult(
+            **result,
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=f"{suite.table} could not be read: {str(exc).splitlines()[0]}",
+        )
+    outcomes = validate(suite, frame, ctx)
+    failed = [o for o in outcomes if not o.success]
+    critical = [o for o in failed if o.critical]
+    return dg.AssetCheckResult(
+        **result,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
+        description="; ".join(
+            f"{o.check} failed ({o.unexpected if o.unexpected is not None else o.observed})"
+            for o in failed
+        )
+        or None,
+        metadata={
+            "rows": len(frame),
+            "expectations": len(outcomes),
+            "failed": [o.check for o in failed],
+        },
+    )
 
 
 @dg.asset_check(
@@ -144,6 +172,4 @@ def quarantine_share_within_threshold() -> dg.AssetCheckResult:
     )
 
 
-defs = dg.Definitions(
-    asset_checks=[*(_gx_check(s) for s in SUITES), quarantine_share_within_threshold]
-)
+defs = dg.Definitions(asset_checks=[gx_suites, quarantine_share_within_threshold])

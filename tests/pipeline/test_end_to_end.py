@@ -89,8 +89,9 @@ def test_dbt_unit_tests_pass(nightly_runs: NightlyRuns, tmp_path):
 
 
 def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_path):
-    """Not-null and unique checks are folded into one `columns_<model>` test per model (a few
-    hundred fewer nodes in the nightly build); a null or a repeated key still fails it."""
+    """Not-null, unique and accepted-values checks are folded into one `columns_<model>` test
+    per model (a few hundred fewer nodes in the nightly build); a null, a repeated key or a
+    value not listed still fails it."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(nightly_runs.warehouse, warehouse)
     con = duckdb.connect(str(warehouse))
@@ -99,6 +100,10 @@ def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_pat
         " where team_id = (select min(team_id) from core.dim_teams)"
     )
     con.execute("insert into core.dim_reps select * from core.dim_reps limit 2")
+    con.execute(
+        "update marts.mart_pipeline_waterfall set period_type = 'week'"
+        " where waterfall_id = (select min(waterfall_id) from marts.mart_pipeline_waterfall)"
+    )
     con.close()
     done = dbt_test(
         warehouse, tmp_path / "target", "--select", "test_name:column_checks", "--store-failures"
@@ -106,6 +111,7 @@ def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_pat
     assert done.returncode == 1, done.stdout[-3000:]
     assert "FAIL 1 columns_dim_teams" in done.stdout
     assert "FAIL 2 columns_dim_reps" in done.stdout  # rep_key and owner_id repeated
+    assert "FAIL 1 columns_mart_pipeline_waterfall" in done.stdout
     assert "PASS columns_fct_deals" in done.stdout
     con = duckdb.connect(str(warehouse), read_only=True)
     (schema,) = con.execute(
@@ -113,12 +119,13 @@ def test_column_checks_fail_naming_the_column(nightly_runs: NightlyRuns, tmp_pat
     ).fetchone()
     failures = {
         table: sorted(con.execute(f"select * from {schema}.{table}").fetchall())
-        for table in ("columns_dim_teams", "columns_dim_reps")
+        for table in ("columns_dim_teams", "columns_dim_reps", "columns_mart_pipeline_waterfall")
     }
     con.close()
     assert failures == {
         "columns_dim_teams": [("not_null", "rep_count", 1)],
         "columns_dim_reps": [("unique", "owner_id", 2), ("unique", "rep_key", 2)],
+        "columns_mart_pipeline_waterfall": [("accepted_values", "period_type", 1)],
     }
 
 

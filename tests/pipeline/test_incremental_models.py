@@ -13,7 +13,15 @@ import duckdb
 from ..conftest import NightlyRuns, snapshot
 from .test_end_to_end import built_after, dbt_test
 
-NEWLY_INCREMENTAL = ("intermediate.int_deal_pipeline_monthly", "intermediate.int_deal_stage_stays")
+# incremental model -> the column its incremental runs rely on (a full rebuild had none)
+NEWLY_INCREMENTAL = {
+    "intermediate.int_deal_pipeline_monthly": "deal_updated_at",
+    "intermediate.int_deal_stage_stays": "deal_updated_at",
+    "intermediate.int_deal_state_changes": "deal_version",
+    "intermediate.int_deal_pipeline_moves": "deal_version",
+    "intermediate.int_deal_forecast_calls": "deal_version",
+    "intermediate.int_deal_risk_signals": "deal_version",
+}
 
 
 def test_tables_built_before_they_were_incremental_are_rebuilt_whole(
@@ -22,7 +30,10 @@ def test_tables_built_before_they_were_incremental_are_rebuilt_whole(
     upgraded = built_after(  # as the full rebuilds left them, less some rows
         nightly_runs,
         tmp_path,
-        *(f"alter table {table} drop column deal_updated_at" for table in NEWLY_INCREMENTAL),
+        *(
+            f"alter table {table} drop column {column}"
+            for table, column in NEWLY_INCREMENTAL.items()
+        ),
         *(f"delete from {table} where deal_id like '%1'" for table in NEWLY_INCREMENTAL),
         "alter table intermediate.int_deal_pipeline_monthly drop column deal_key",
     )

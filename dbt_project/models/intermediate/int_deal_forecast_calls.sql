@@ -21,36 +21,42 @@ with snapshots as (
     select * from {{ period_weeks() }} as w
 ),
 
+-- open, and expected to close in one of the periods (the others are in no period's pipeline)
 changes as (
     select * from {{ ref('int_deal_state_changes') }}
     where is_open
+        and expected_close_at >= (select min(period_start_at) from {{ ref('int_reporting_periods') }})
+        and expected_close_at < (select max(next_period_start_at) from {{ ref('int_reporting_periods') }})
 ),
 
 {% if restate_some %}
-restated as (
-    select n.deal_key
-    from {{ ref('int_deal_state_changes') }} as n
-    where n.is_creation
-        and not exists (
-            select 1 from {{ this }} as t where t.deal_key = n.deal_key and t.deal_version = n.deal_version
-        )
+-- the changed deals at every week, every deal at the weeks begun since
+restated_changes as (
+    select c.*
+    from changes as c
+    inner join {{ ref('int_deal_state_changes') }} as n on n.deal_key = c.deal_key and n.is_creation
+    where not exists (
+        select 1 from {{ this }} as t where t.deal_key = n.deal_key and t.deal_version = n.deal_version
+    )
 ),
 
--- the changed deals at every week, every deal at the weeks begun since
+new_snapshots as (
+    select * from snapshots
+    where week_start > (select coalesce(max(week_start), '1900-01-01') from {{ this }})
+),
+
 wanted as (
     select c.*, s.*
-    from changes as c
+    from restated_changes as c
     inner join snapshots as s
         on c.changed_at <= s.week_start_at
         and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
-    where c.deal_key in (select deal_key from restated)
     union
     select c.*, s.*
     from changes as c
-    inner join snapshots as s
+    inner join new_snapshots as s
         on c.changed_at <= s.week_start_at
         and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
-    where s.week_start > (select coalesce(max(week_start), '1900-01-01') from {{ this }})
 ),
 {% else %}
 wanted as (

@@ -43,6 +43,13 @@ changes as (
                     where t.deal_key = n.deal_key and t.deal_version = n.deal_version
                 )
         )
+        -- (a deal never expected to close before the last period ends is in no period's pipeline)
+        and c.deal_key in (
+            select x.deal_key
+            from {{ ref('int_deal_state_changes') }} as x
+            where x.expected_close_at < (select max(next_period_start_at) from periods)
+                or x.previous_expected_close_at < (select max(next_period_start_at) from periods)
+        )
     {% endif %}
 ),
 
