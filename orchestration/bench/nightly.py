@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 ANALYTICS_TAG = "history_analytics"  # the dbt tag of the models the comparison leaves out
 MAX_ANALYTICS_RATIO = 1.1  # next-day run with them / without them
-REPEATS = 3  # next-day runs with and without them, from the same state; medians compared
+REPEATS = 5  # next-day runs with and without them, from the same state; medians compared
 
 
 def measure_full(bench: Bench, sb: RunningSandbox) -> None:
