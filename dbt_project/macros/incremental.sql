@@ -31,3 +31,25 @@
         or {{ column }} >= {{ local_day_start("cast('" ~ env_var('DBT_WINDOW_START') ~ "' as date)") }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The deals a model built per deal from int_deal_state_changes re-states (the model keeps
+    deal_key, deal_version and deal_updated_at in its rows): those changed since the newest
+    change in it (each connection from its own), with DBT_WINDOW_START those changed since it,
+    and those whose rows in it were worked out from another deal_version (re-stated upstream
+    by a pipeline edit or a backfill). A relation of deal_key. -#}
+{% macro deals_to_restate() -%}
+    (
+        select n.deal_key
+        from {{ ref('int_deal_state_changes') }} as n
+        left join (
+            select crm_source, max(deal_updated_at) as updated_at from {{ this }} group by crm_source
+        ) as w on w.crm_source = n.crm_source
+        where n.is_creation
+            and (w.updated_at is null or n.deal_updated_at > w.updated_at {{ or_changed_in_window('n.deal_updated_at') }})
+        union
+        select t.deal_key
+        from {{ this }} as t
+        inner join {{ ref('int_deal_state_changes') }} as n
+            on n.deal_key = t.deal_key and n.is_creation and n.deal_version <> t.deal_version
+    )
+{%- endmacro %}

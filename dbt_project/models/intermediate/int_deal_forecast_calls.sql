@@ -4,7 +4,7 @@
         unique_key=['deal_key', 'period_type', 'period_start', 'week_number'],
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ empty_if_missing('deal_version') }}",
+        pre_hook="{{ empty_if_missing('deal_updated_at') }}",
         post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_deal_state_changes') }} as c where c.deal_key = t.deal_key and c.is_creation and c.deal_version = t.deal_version)",
     )
 }}
@@ -12,11 +12,12 @@
 -- first day of the period and every 7th day after it, up to the data's as-of day, with the
 -- forecast category its owner had called then: the rows mart_forecast_calls sums by rep,
 -- team and company. One row per deal x period (month and fiscal quarter) x week.
--- Incremental: a run re-states the deals whose changes (int_deal_state_changes.deal_version)
--- differ from those their rows here were worked out from, and adds every deal's rows for the
--- weeks begun since; rows of deals whose changes differ or are gone are removed.
+-- Incremental: a run re-states the deals changed since the newest change here (each
+-- connection from its own; with DBT_WINDOW_START, since it) and those whose rows here were
+-- worked out from another int_deal_state_changes.deal_version, and adds every deal's rows for
+-- the weeks begun since; rows of deals whose changes differ or are gone are removed.
 {#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
-{%- set restate_some = incremental_with(['deal_version']) %}
+{%- set restate_some = incremental_with(['deal_version', 'deal_updated_at']) %}
 with snapshots as (
     select * from {{ period_weeks() }} as w
 ),
@@ -32,12 +33,7 @@ changes as (
 {% if restate_some %}
 -- the changed deals at every week, every deal at the weeks begun since
 restated_changes as (
-    select c.*
-    from changes as c
-    inner join {{ ref('int_deal_state_changes') }} as n on n.deal_key = c.deal_key and n.is_creation
-    where not exists (
-        select 1 from {{ this }} as t where t.deal_key = n.deal_key and t.deal_version = n.deal_version
-    )
+    select * from changes where deal_key in (select deal_key from {{ deals_to_restate() }} as r)
 ),
 
 new_snapshots as (
@@ -90,5 +86,6 @@ select
         else 'pipeline'
     end as category,
     deal_key,
-    deal_version
+    deal_version,
+    deal_updated_at
 from called

@@ -4,7 +4,7 @@
         unique_key='deal_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ empty_if_missing('deal_version') }}",
+        pre_hook="{{ empty_if_missing('deal_updated_at') }}",
         post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_deal_state_changes') }} as c where c.deal_key = t.deal_key and c.is_creation and c.deal_version = t.deal_version)",
     )
 }}
@@ -18,13 +18,14 @@
 --   (created, pulled_in, reopened) or went out (won, lost, pushed_out, deleted).
 -- Who is credited, transfers between reps and amount edits are worked out per grain by the
 -- mart, from the owners and amounts before and after.
--- Incremental: a run re-states the deals whose changes (int_deal_state_changes.deal_version)
--- differ from those their rows here were worked out from, and every deal when a new period
--- has begun; each such deal's rows are replaced whole, and rows of deals whose changes
--- differ or are gone are removed. A period's end moving with the data needs no re-statement:
+-- Incremental: a run re-states the deals changed since the newest change here (each
+-- connection from its own; with DBT_WINDOW_START, since it), those whose rows here were worked
+-- out from another int_deal_state_changes.deal_version, and every deal when a new period has
+-- begun; each such deal's rows are replaced whole, and rows of deals whose changes differ or
+-- are gone are removed. A period's end moving with the data needs no re-statement:
 -- the deals that changed since are re-stated, the others are as they were.
 {#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
-{%- set restate_some = incremental_with(['deal_version']) %}
+{%- set restate_some = incremental_with(['deal_version', 'deal_updated_at']) %}
 with periods as (
     select * from {{ ref('int_reporting_periods') }}
 ),
@@ -34,22 +35,7 @@ changes as (
     from {{ ref('int_deal_state_changes') }} as c
     {% if restate_some %}
     where (select max(period_start) from periods) > (select coalesce(max(period_start), '1900-01-01') from {{ this }})
-        or c.deal_key in (
-            select n.deal_key
-            from {{ ref('int_deal_state_changes') }} as n
-            where n.is_creation
-                and not exists (
-                    select 1 from {{ this }} as t
-                    where t.deal_key = n.deal_key and t.deal_version = n.deal_version
-                )
-        )
-        -- (a deal never expected to close before the last period ends is in no period's pipeline)
-        and c.deal_key in (
-            select x.deal_key
-            from {{ ref('int_deal_state_changes') }} as x
-            where x.expected_close_at < (select max(next_period_start_at) from periods)
-                or x.previous_expected_close_at < (select max(next_period_start_at) from periods)
-        )
+        or c.deal_key in (select deal_key from {{ deals_to_restate() }} as r)
     {% endif %}
 ),
 
@@ -83,7 +69,8 @@ moves as (
         case when c.is_removed then coalesce(c.previous_amount_home, 0) else coalesce(c.amount_home, 0) end
             as amount_home,
         c.deal_key,
-        c.deal_version
+        c.deal_version,
+        c.deal_updated_at
     from changes as c
     inner join periods as p
         on c.changed_at > p.period_start_at and c.changed_at <= p.period_end_at
@@ -107,7 +94,8 @@ balances as (
         coalesce(c.amount_home, 0) as previous_amount_home,
         coalesce(c.amount_home, 0) as amount_home,
         c.deal_key,
-        c.deal_version
+        c.deal_version,
+        c.deal_updated_at
     from changes as c
     inner join periods as p
         on c.changed_at <= p.{{ at }}
