@@ -1,7 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='forecast_call_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ period_weeks() }} as w where w.period_type = t.period_type and w.period_start = t.period_start and w.week_number = t.week_number) or (t.aggregation_level = 'rep' and t.rep_key not in (select rep_key from {{ ref('dim_reps') }})) or (t.aggregation_level = 'team' and t.team_key not in (select team_key from {{ ref('dim_reps') }} where team_id is not null))",
+    )
+}}
 -- Forecast calls (docs/METRICS.md, "Forecast calls"): per rep, team and company x month and
 -- fiscal quarter x week of the period, the period's pipeline (deals open and expected to close
 -- in it) by the forecast category their owner had called at 00:00 on that week's first day,
 -- beside what the period booked: how good each rep's commit was, week by week.
+-- Incremental: every row is worked out each run, but only the rows that differ from those
+-- here are written (mostly the running periods'); rows of weeks, reps or teams no longer
+-- there are removed.
 {%- set categories = ['commit', 'best_case', 'pipeline', 'omitted'] %}
 with reps as (
     select * from {{ rep_identities() }} as r
@@ -137,3 +149,7 @@ select
     {{ safe_divide('w.commit_won_amount', 'w.called_won_amount') }} as commit_capture_rate
 from all_rows as w
 {{ rep_group_joins('w') }}
+{% if is_incremental() %}
+except
+select * from {{ this }}
+{% endif %}
