@@ -45,22 +45,19 @@ wanted as (
     select c.*, s.*
     from restated_changes as c
     inner join snapshots as s
-        on c.changed_at <= s.week_start_at
-        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+        on {{ in_force_at('c', 's.week_start_at') }}
     union
     select c.*, s.*
     from changes as c
     inner join new_snapshots as s
-        on c.changed_at <= s.week_start_at
-        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+        on {{ in_force_at('c', 's.week_start_at') }}
 ),
 {% else %}
 wanted as (
     select c.*, s.*
     from changes as c
     inner join snapshots as s
-        on c.changed_at <= s.week_start_at
-        and (c.next_changed_at is null or c.next_changed_at > s.week_start_at)
+        on {{ in_force_at('c', 's.week_start_at') }}
 ),
 {% endif %}
 

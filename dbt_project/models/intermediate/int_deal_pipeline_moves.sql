@@ -98,8 +98,7 @@ balances as (
         c.deal_updated_at
     from changes as c
     inner join periods as p
-        on c.changed_at <= p.{{ at }}
-        and (c.next_changed_at is null or c.next_changed_at > p.{{ at }})
+        on {{ in_force_at('c', 'p.' ~ at) }}
     where {{ in_period.format('c.') }}
     {{ "union all" if not loop.last }}
     {%- endfor %}

@@ -54,8 +54,7 @@ states as (
     from evaluations as e
     inner join changes as c
         on c.crm_source = e.crm_source and c.deal_id = e.deal_id
-        and c.changed_at <= e.evaluated_at
-        and (c.next_changed_at is null or c.next_changed_at > e.evaluated_at)
+        and {{ in_force_at('c', 'e.evaluated_at') }}
     inner join deals as d on d.crm_source = e.crm_source and d.deal_id = e.deal_id
     where c.is_open
 ),
