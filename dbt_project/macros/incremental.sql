@@ -53,3 +53,21 @@
             on n.deal_key = t.deal_key and n.is_creation and n.deal_version <> t.deal_version
     )
 {%- endmacro %}
+
+{#- Wraps a model's select (a call block) so that an incremental run returns only the rows
+    that differ from those already in the table, every column compared, matched by name: with
+    delete+insert on the model's key, only they are written. Runs the model's select as is
+    when the table lacks any of its columns (a first build, a full refresh, a new column). -#}
+{% macro only_rows_that_differ() -%}
+    {%- set model_sql = caller() -%}
+    {%- set columns = get_columns_in_query(model_sql) if execute and is_incremental() else [] -%}
+    {%- if columns and incremental_with(columns) -%}
+        {%- set listed = [] -%}
+        {%- for column in columns %}{% do listed.append(adapter.quote(column)) %}{% endfor -%}
+select {{ listed | join(', ') }} from ({{ model_sql }}) as worked_out_rows
+except
+select {{ listed | join(', ') }} from {{ this }}
+    {%- else -%}
+{{ model_sql }}
+    {%- endif -%}
+{%- endmacro %}

@@ -20,7 +20,7 @@ NEWLY_INCREMENTAL = {
     "intermediate.int_deal_state_changes": "deal_version",
     "intermediate.int_deal_pipeline_moves": "deal_updated_at",
     "intermediate.int_deal_forecast_calls": "deal_updated_at",
-    "intermediate.int_deal_risk_signals": "deal_version",
+    "intermediate.int_deal_risk_signals": "deal_updated_at",
 }
 
 

@@ -4,7 +4,7 @@
         unique_key='deal_risk_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ empty_if_missing('deal_version') }}",
+        pre_hook="{{ empty_if_missing('deal_updated_at') }}",
         post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('fct_deals') }} as d inner join {{ ref('int_deal_state_changes') }} as c on c.deal_key = d.deal_key and c.is_creation where d.crm_source = t.crm_source and d.deal_id = t.deal_id and c.deal_version = t.deal_version and case when t.evaluation = 'open' then not d.is_closed else d.is_won or d.is_lost end)",
     )
 }}
@@ -14,12 +14,16 @@
 -- for every closed deal var risk_backtest_days days before its close, if it was open then
 -- (evaluation 'backtest'). The usual quiet and stage durations are those of the evaluation's
 -- month (int_risk_baselines: won deals closed before it).
--- Incremental: every row is worked out each run (a fraction of a second on the medium
--- preset), but only the rows that differ from those here are written (the open deals' rows,
--- read at a new as-of time, and the backtest rows of deals closed or changed since); rows of
--- deals no longer open (open rows), no longer won or lost (backtest rows), or whose changes
--- (int_deal_state_changes.deal_version) differ from those they were worked out from, are removed.
+-- Incremental: a run works out every open deal (read at a new as-of time) and the backtest of
+-- the deals changed since the newest change here (closed since, too) or re-stated upstream
+-- (int_deal_state_changes.deal_version), and of those whose other inputs moved (their last
+-- activity before the evaluation, or the usual durations of its month); only rows that differ
+-- from those here are written. Rows of deals no longer open (open rows), no longer won or lost
+-- (backtest rows), or whose deal_version differs from the one they were worked out from, are
+-- removed.
 {#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). #}
+{%- set restate_some = incremental_with(['deal_key', 'deal_version', 'deal_updated_at']) %}
+{% call only_rows_that_differ() %}
 with changes as (
     select * from {{ ref('int_deal_state_changes') }} where not is_removed
 ),
@@ -28,16 +32,53 @@ deals as (
     select * from {{ ref('fct_deals') }}
 ),
 
-evaluations as (
-    select d.crm_source, d.deal_id, 'open' as evaluation, a.as_of_at as evaluated_at
+all_evaluations as (
+    select d.deal_key, d.crm_source, d.deal_id, 'open' as evaluation, a.as_of_at as evaluated_at
     from deals as d
     cross join {{ ref('int_data_as_of') }} as a
     where not d.is_closed
     union all
-    select crm_source, deal_id, 'backtest', {{ dbt.dateadd('day', -1 * var('risk_backtest_days'), 'closed_at') }}
+    select deal_key, crm_source, deal_id, 'backtest', {{ dbt.dateadd('day', -1 * var('risk_backtest_days'), 'closed_at') }}
     from deals
     where is_won or is_lost
 ),
+
+{% if restate_some %}
+-- backtest rows here whose inputs from other deals or from activities moved since
+moved as (
+    select t.crm_source, t.deal_id
+    from {{ this }} as t
+    inner join deals as d on d.crm_source = t.crm_source and d.deal_id = t.deal_id
+    left join (
+        select b.crm_source, b.deal_id, max(a.occurred_at) as last_activity_at
+        from {{ this }} as b
+        inner join {{ ref('fct_activities') }} as a
+            on a.crm_source = b.crm_source and a.deal_id = b.deal_id and a.occurred_at <= b.evaluated_at
+        where b.evaluation = 'backtest'
+        group by b.crm_source, b.deal_id
+    ) as l on l.crm_source = t.crm_source and l.deal_id = t.deal_id
+    {{ usual_days_joins('t', reporting_month('t.evaluated_at')) }}
+    where t.evaluation = 'backtest'
+        and (
+            {{ days_between('coalesce(l.last_activity_at, d.created_at)', 't.evaluated_at') }}
+                is distinct from t.days_without_activity
+            or coalesce(rq.usual_days, cq.usual_days) is distinct from t.usual_quiet_days
+            or sb.usual_days is distinct from t.usual_stage_days
+        )
+),
+
+evaluations as (
+    select e.*
+    from all_evaluations as e
+    where e.evaluation = 'open'
+        or e.deal_key in (select deal_key from {{ deals_to_restate() }} as r)
+        or exists (select 1 from moved as m where m.crm_source = e.crm_source and m.deal_id = e.deal_id)
+),
+{% else %}
+evaluations as (
+    select * from all_evaluations
+),
+{% endif %}
 
 states as (
     select
@@ -107,15 +148,7 @@ measured as (
         on st.crm_source = s.crm_source and st.deal_id = s.deal_id
         and st.entered_at <= s.evaluated_at
         and (st.left_at is null or st.left_at > s.evaluated_at)
-    left join {{ ref('int_risk_baselines') }} as rq
-        on rq.baseline = 'quiet' and rq.month_start = s.evaluated_month
-        and rq.crm_source = s.crm_source and rq.owner_id = s.owner_id
-        and rq.sample_size >= {{ var('risk_min_won_deals') }}
-    left join {{ ref('int_risk_baselines') }} as cq
-        on cq.baseline = 'quiet' and cq.month_start = s.evaluated_month and cq.owner_id is null
-    left join {{ ref('int_risk_baselines') }} as sb
-        on sb.baseline = 'stage' and sb.month_start = s.evaluated_month
-        and sb.crm_source = s.crm_source and sb.pipeline_id = s.pipeline_id and sb.stage_id = s.stage_id
+    {{ usual_days_joins('s', 's.evaluated_month') }}
 ),
 
 signals as (
@@ -188,14 +221,11 @@ worked_out as (
 ),
 
 versioned as (
-    select w.*, v.deal_version
+    select w.*, v.deal_key, v.deal_version, v.deal_updated_at
     from worked_out as w
     inner join {{ ref('int_deal_state_changes') }} as v
         on v.crm_source = w.crm_source and v.deal_id = w.deal_id and v.is_creation
 )
 
 select * from versioned
-{% if incremental_with(['deal_version']) %}
-except
-select * from {{ this }}
-{% endif %}
+{% endcall %}

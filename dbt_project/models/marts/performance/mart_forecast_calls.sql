@@ -15,6 +15,7 @@
 -- here are written (mostly the running periods'); rows of weeks, reps or teams no longer
 -- there are removed.
 {%- set categories = ['commit', 'best_case', 'pipeline', 'omitted'] %}
+{% call only_rows_that_differ() %}
 with reps as (
     select * from {{ rep_identities() }} as r
 ),
@@ -149,7 +150,4 @@ select
     {{ safe_divide('w.commit_won_amount', 'w.called_won_amount') }} as commit_capture_rate
 from all_rows as w
 {{ rep_group_joins('w') }}
-{% if is_incremental() %}
-except
-select * from {{ this }}
-{% endif %}
+{% endcall %}
