@@ -4,7 +4,7 @@
         unique_key='deal_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ empty_if_missing('deal_updated_at') }}",
+        pre_hook="{{ empty_if_missing('deal_version') }}",
         post_hook="delete from {{ this }} as t where t.deal_key not in (select deal_key from {{ ref('fct_deals') }}) and not exists (select 1 from {{ this }} as r where r.deal_key = t.deal_key and r.is_removed)",
     )
 }}
@@ -22,7 +22,7 @@
 -- range) those changed since it; each such deal's rows are replaced whole, and rows of deals
 -- neither in fct_deals nor removed are removed.
 {#- A table built before it was incremental is re-stated whole once (the pre-hook empties it). -#}
-{%- set restate_some = incremental_with(['deal_updated_at']) %}
+{%- set restate_some = incremental_with(['deal_updated_at', 'deal_version']) %}
 {%- set props = {
     'stage': 'stage_id',
     'amount_home': 'amount_home_raw',
