@@ -36,7 +36,9 @@
     deal_key, deal_version and deal_updated_at in its rows): those changed since the newest
     change in it (each connection from its own), with DBT_WINDOW_START those changed since it,
     and those whose rows in it were worked out from another deal_version (re-stated upstream
-    by a pipeline edit or a backfill). A relation of deal_key. -#}
+    by a pipeline edit or a backfill). A relation of deal_key. A deal with no rows in the model
+    is re-stated only when it changes: a pipeline edit that opens a closed stage reaches such
+    deals with `dbt build --full-refresh` of the model. -#}
 {% macro deals_to_restate() -%}
     (
         select n.deal_key
