@@ -56,6 +56,17 @@
     )
 {%- endmacro %}
 
+{#- A post-hook for the models built per deal from int_deal_state_changes: removes the rows of
+    deals gone from it, and of deals whose rows were worked out from another deal_version
+    (those re-stated in the run carry the new one). -#}
+{% macro delete_rows_of_other_versions() -%}
+    delete from {{ this }} as t
+    where not exists (
+        select 1 from {{ ref('int_deal_state_changes') }} as c
+        where c.deal_key = t.deal_key and c.is_creation and c.deal_version = t.deal_version
+    )
+{%- endmacro %}
+
 {#- Wraps a model's select (a call block) so that an incremental run returns only the rows
     that differ from those already in the table, every column compared, matched by name: with
     delete+insert on the model's key, only they are written. Runs the model's select as is

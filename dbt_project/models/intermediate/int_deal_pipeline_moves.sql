@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook="{{ empty_if_missing('deal_updated_at') }}",
-        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_deal_state_changes') }} as c where c.deal_key = t.deal_key and c.is_creation and c.deal_version = t.deal_version)",
+        post_hook="{{ delete_rows_of_other_versions() }}",
     )
 }}
 -- What moved each deal in or out of a period's pipeline, or changed its amount there: the
