@@ -5,7 +5,10 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook="{{ empty_if_missing('deal_updated_at') }}",
-        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('fct_deals') }} as d inner join {{ ref('int_deal_state_changes') }} as c on c.deal_key = d.deal_key and c.is_creation where d.crm_source = t.crm_source and d.deal_id = t.deal_id and c.deal_version = t.deal_version and case when t.evaluation = 'open' then not d.is_closed else d.is_won or d.is_lost end)",
+        post_hook=[
+            "{{ delete_rows_of_other_versions() }}",
+            "delete from {{ this }} as t where not exists (select 1 from {{ ref('fct_deals') }} as d where d.deal_key = t.deal_key and case when t.evaluation = 'open' then not d.is_closed else d.is_won or d.is_lost end)",
+        ],
     )
 }}
 -- Deal risk, explainable (docs/METRICS.md, "Deal risk"): each risk signal of a deal at a
