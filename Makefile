@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 DEV_PORT ?= 3000
 
-.PHONY: setup demo test test-fast dev run backfill lint format bench docs clean sandbox sandbox-stop
+.PHONY: setup demo test test-fast dev run backfill lint format bench docs clean sandbox sandbox-stop bi bi-setup
 
 setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -39,12 +39,31 @@ dbt_project/target/manifest.json: $(VENV)/.synced $(shell find dbt_project -name
 	@touch $@
 	@$(BIN)/python -c "from orchestration.lib.manifest import manifest_path as m; m(['salesforce']); m(['hubspot', 'salesforce'])"
 
+# The BI environment: Apache Superset (and Playwright for its browser test) in .venv-bi,
+# apart from the pipeline's (Superset pins Flask, SQLAlchemy 1.4 and pandas 2.1), built
+# from its own lock file, bi/superset/requirements.lock.
+BI_VENV := .venv-bi
+bi-setup: $(BI_VENV)/.synced
+
+$(BI_VENV)/.synced: bi/superset/requirements.lock | $(UV)
+	@echo "==> creating $(BI_VENV) from bi/superset/requirements.lock"
+	@[ -x $(BI_VENV)/bin/python ] || $(UV) venv --quiet --python $(PYTHON) $(BI_VENV)
+	@$(UV) pip sync --quiet --python $(BI_VENV)/bin/python --require-hashes \
+		--compile-bytecode bi/superset/requirements.lock
+	@touch $@
+
+# Superset on http://127.0.0.1:$(BI_PORT) with the "Sales performance" dashboard over the
+# serving file (make demo first); prints the URL and the login. Ctrl-C stops it.
+BI_PORT ?= 8088
+bi: setup bi-setup
+	@$(BIN)/python -m bi.superset --port $(BI_PORT)
+
 # CRM=salesforce reads the Salesforce sandbox instead, CRM=both the two at once.
 demo: setup
 	@$(BIN)/python -m orchestration.demo --crm $(or $(CRM),hubspot)
 
 # The full suite; the slowest tests are listed at the end (their cost stays visible).
-test: setup
+test: setup bi-setup
 	@$(BIN)/python -m pytest --durations=15
 
 # The fast tier: every test that does not run the pipeline (under 2 minutes). One subject:
@@ -90,4 +109,4 @@ docs: setup
 	@cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . --static
 
 clean:
-	rm -rf $(VENV) $(TOOLS) dbt_project/target dbt_project/logs data .dagster_home
+	rm -rf $(VENV) $(BI_VENV) $(TOOLS) dbt_project/target dbt_project/logs data .dagster_home

@@ -214,6 +214,7 @@ SUBJECTS = {
     "pipeline": "whole nightly runs: ground truth, operations, command line",
     "publish": "serving.duckdb and the PostgreSQL publish",
     "reports": "the rep pages, rendered in headless Chromium",
+    "bi": "the BI dashboard: Superset over the serving file, in headless Chromium",
 }
 
 

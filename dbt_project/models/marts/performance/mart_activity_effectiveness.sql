@@ -46,6 +46,7 @@ select
     coalesce(r.owner_id, min(b.owner_id)) as owner_id,
     r.rep_name,
     r.team_id,
+    r.team_name,
     b.fiscal_year,
     b.fiscal_quarter,
     b.fiscal_quarter_start,
@@ -56,5 +57,5 @@ select
 from bucketed as b
 left join {{ ref('dim_reps') }} as r on r.rep_key = b.rep_key
 group by
-    b.rep_key, r.crm_source, r.owner_id, r.rep_name, r.team_id,
+    b.rep_key, r.crm_source, r.owner_id, r.rep_name, r.team_id, r.team_name,
     b.fiscal_year, b.fiscal_quarter, b.fiscal_quarter_start, b.meetings_bucket

@@ -43,6 +43,7 @@ select
     coalesce(reps.owner_id, r.owner_id) as owner_id,
     reps.rep_name,
     reps.team_id,
+    reps.team_name,
     r.created_month,
     r.lifecycle_stage,
     r.stage_number,

@@ -1,0 +1,1 @@
+"""BI servers over the serving file: Superset (provisioned and tested), Metabase (documented)."""

@@ -1,0 +1,1 @@
+"""Metabase: the same dashboard as native SQL questions (bi/metabase/SETUP.md)."""

@@ -1,0 +1,1 @@
+"""Apache Superset over serving.duckdb: the provisioned "Sales performance" dashboard."""
