@@ -79,7 +79,7 @@ def summary(warehouse: str, serving_path: str) -> str:
     lines = ["", f"Warehouse: {warehouse}", "", *data_summary(warehouse)]
     serving = Path(serving_path)
     if serving.exists():
-        lines += ["", f"Audited copy for BI (Metabase, read-only): {serving}"]
+        lines += ["", f"Audited copy for BI (Superset, Metabase; read-only): {serving}"]
     reports = Path(warehouse).parent / "reports" / "index.html"
     if reports.exists():
         lines += ["", f"Rep scorecards and team leaderboard: {reports}"]
@@ -89,7 +89,8 @@ def summary(warehouse: str, serving_path: str) -> str:
         f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{serving_path}', read_only=True)"
         f".sql('select * from marts.mart_rep_performance_monthly limit 5'))\"",
         "",
-        "Next: `make dev` opens the Dagster UI with this run; the sandbox stopped with the demo:",
+        "Next: `make bi` opens the Sales performance dashboard in Superset over it;",
+        "`make dev` opens the Dagster UI with this run; the sandbox stopped with the demo:",
         "`make sandbox` keeps one running for `make run`, `make backfill` and the UI.",
     ]
     return "\n".join(lines)

@@ -92,8 +92,11 @@ Written for **Metabase {METABASE}** (open source, self-hosted) with the communit
 **metabase_duckdb_driver {DRIVER}** (DuckDB {DRIVER_DUCKDB} inside). Any driver release
 with DuckDB 1.5.0 or later reads `serving.duckdb`, which the pipeline writes in DuckDB's
 `v1.5.0` storage format; the driver's first three version numbers are its DuckDB version.
-The questions are plain SQL that PostgreSQL runs as well: on a Metabase that reads the
-PostgreSQL publish instead (README, "PostgreSQL"), replace `marts.` with `crm_marts.`.
+The questions run on PostgreSQL as well: on a Metabase that reads the PostgreSQL publish
+instead (README, "PostgreSQL"), replace `marts.` with `crm_marts.` (`PUBLISH_POSTGRES_SCHEMA`).
+`tests/bi/test_metabase.py` runs every question, unfiltered and filtered, on the serving file
+and on the PostgreSQL publish, and checks both give the same answers; Metabase itself cannot
+be installed on this project's machines, so the clicks below are not tested.
 
 ## 1. Connect the serving file
 
@@ -104,8 +107,8 @@ PostgreSQL publish instead (README, "PostgreSQL"), replace `marts.` with `crm_ma
    (`SERVING_PATH`), **Establish a read-only connection** on. Save; Metabase lists the
    `marts`, `core` and `quarantine` schemas with the dbt descriptions of every column.
 
-Each nightly publish swaps the file atomically: questions show the new night's data on their
-next run (refresh the dashboard), and a dashboard that is open during the swap keeps working.
+Each nightly publish swaps the file atomically; Metabase keeps reading the file it has open
+and sees the new one on its next connection to it.
 
 ## 2. Create the questions
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from bi.superset import BIError
 from bi.superset import dashboard as d
 
 VERSION = "1.0.0"
@@ -43,10 +44,17 @@ def mart_columns(serving_path: Path) -> dict[str, list[tuple[str, str, str | Non
     columns: dict[str, list] = {}
     for table, column, data_type, comment in rows:
         columns.setdefault(table, []).append((column, data_type, comment))
-    missing = [ds.table for ds in d.DATASETS if ds.table not in columns]
-    if missing:
-        raise SystemExit(
-            f"{serving_path} has no {', '.join(f'{d.SCHEMA}.{t}' for t in missing)}: "
+    problems = []
+    for ds in d.DATASETS:
+        if ds.table not in columns:
+            problems.append(f"{d.SCHEMA}.{ds.table}")
+            continue
+        lacking = d.dataset_columns_named(ds) - {c[0] for c in columns[ds.table]}
+        if lacking:
+            problems.append(f"{d.SCHEMA}.{ds.table} ({', '.join(sorted(lacking))})")
+    if problems:
+        raise BIError(
+            f"{serving_path} lacks what the dashboard reads: {'; '.join(problems)}: "
             "publish a current build first (make run)"
         )
     return columns

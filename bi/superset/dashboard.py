@@ -356,3 +356,15 @@ def charts_in_scope(flt: Filter, mart_columns: dict[str, set[str]]) -> list[Char
     if flt.column is None:
         return list(CHARTS)
     return [c for c in CHARTS if flt.column in mart_columns[c.dataset.table]]
+
+
+def dataset_columns_named(dataset: Dataset) -> set[str]:
+    """The columns of the dataset's mart that the dashboard reads (charts, filters, time)."""
+    names = {dataset.time_column}
+    for chart in CHARTS:
+        if chart.dataset == dataset:
+            names |= chart_columns(chart)
+    for flt in FILTERS:
+        if flt.dataset == dataset:
+            names.add(flt.column)
+    return names

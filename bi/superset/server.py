@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -20,17 +21,13 @@ from pathlib import Path
 
 import requests
 
-from bi.superset import bundle
+from bi.superset import BIError, bundle
 
 REPO = Path(__file__).resolve().parents[2]
 BI_VENV = REPO / ".venv-bi"
 CONFIG = Path(__file__).with_name("superset_config.py")
 ADMIN = "admin"
 PASSWORD_ENV = "SUPERSET_ADMIN_PASSWORD"
-
-
-class BIError(Exception):
-    """A problem the user fixes; its message is one line naming what to do."""
 
 
 @dataclass(frozen=True)
@@ -101,13 +98,14 @@ def provision(home_path: Path, serving_path: Path) -> Home:
     """A fresh metadata database with the admin user and the dashboard over serving_path."""
     if not serving_path.exists():
         raise BIError(f"no serving file at {serving_path}: run `make demo` (or `make run`) first")
+    dashboard = bundle.build(serving_path)
+    _bin("superset")
     home = Home(home_path.resolve())
     home.path.mkdir(parents=True, exist_ok=True)
-    _bin("superset")
     (home.path / "superset.db").unlink(missing_ok=True)
     home.log.write_text("")
     zip_path = home.path / "sales_performance.zip"
-    zip_path.write_bytes(bundle.build(serving_path))
+    zip_path.write_bytes(dashboard)
     _superset(home, "db", "upgrade")
     password = home.admin_password
     _superset(
@@ -174,8 +172,20 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
+def _check_port_free(port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise BIError(
+                f"port {port} is in use (another Superset?): choose another, "
+                f"e.g. `make bi BI_PORT={port + 1}`"
+            ) from None
+
+
 def main(serving_path: Path, home_path: Path, port: int) -> int:
     try:
+        _check_port_free(port)
         print(f"==> provisioning Superset in {home_path} over {serving_path}", flush=True)
         home = provision(home_path, serving_path)
         url = f"http://127.0.0.1:{port}"
