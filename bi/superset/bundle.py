@@ -26,8 +26,13 @@ def serving_uri(serving_path: Path) -> str:
     return f"duckdb:///{serving_path.resolve()}?access_mode=read_only"
 
 
-def mart_columns(serving_path: Path) -> dict[str, list[tuple[str, str, str | None]]]:
-    """Each mart's (column, type, description), in table order, read from the serving file."""
+Columns = dict[str, list[tuple[str, str, str | None]]]
+
+
+def read_marts(serving_path: Path) -> tuple[Columns, dict[str, str | None]]:
+    """Each mart's (column, type, description) in table order, and its description, as the
+    serving file has them (the dbt docs, copied as comments)."""
+    tables = [ds.table for ds in d.DATASETS]
     con = duckdb.connect(str(serving_path), read_only=True)
     try:
         rows = con.execute(
@@ -37,8 +42,15 @@ def mart_columns(serving_path: Path) -> dict[str, list[tuple[str, str, str | Non
             where schema_name = ? and table_name in (select unnest(?))
             order by table_name, column_index
             """,
-            [d.SCHEMA, [ds.table for ds in d.DATASETS]],
+            [d.SCHEMA, tables],
         ).fetchall()
+        described = dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() "
+                "where schema_name = ? and table_name in (select unnest(?))",
+                [d.SCHEMA, tables],
+            ).fetchall()
+        )
     finally:
         con.close()
     columns: dict[str, list] = {}
@@ -57,7 +69,7 @@ def mart_columns(serving_path: Path) -> dict[str, list[tuple[str, str, str | Non
             f"{serving_path} lacks what the dashboard reads: {'; '.join(problems)}: "
             "publish a current build first (make run)"
         )
-    return columns
+    return columns, described
 
 
 def _database(serving_path: Path) -> dict:
@@ -77,12 +89,12 @@ def _database(serving_path: Path) -> dict:
     }
 
 
-def _dataset(dataset: d.Dataset, columns: list[tuple[str, str, str | None]]) -> dict:
+def _dataset(dataset: d.Dataset, columns: Columns, described: dict[str, str | None]) -> dict:
     return {
         "table_name": dataset.table,
         "schema": d.SCHEMA,
         "main_dttm_col": dataset.time_column,
-        "description": None,
+        "description": described.get(dataset.table),
         "default_endpoint": None,
         "offset": 0,
         "cache_timeout": None,
@@ -125,7 +137,7 @@ def _dataset(dataset: d.Dataset, columns: list[tuple[str, str, str | None]]) -> 
                 "python_date_format": None,
                 "extra": None,
             }
-            for name, data_type, comment in columns
+            for name, data_type, comment in columns[dataset.table]
         ],
     }
 
@@ -255,7 +267,7 @@ def _file_name(name: str) -> str:
 
 def build(serving_path: Path) -> bytes:
     """The import ZIP for the serving file at serving_path."""
-    columns = mart_columns(serving_path)
+    columns, described = read_marts(serving_path)
     names = {table: {c[0] for c in cols} for table, cols in columns.items()}
     files = {
         "metadata.yaml": {
@@ -268,7 +280,7 @@ def build(serving_path: Path) -> bytes:
     }
     for ds in d.DATASETS:
         files[f"datasets/{_file_name(d.DATABASE)}/{ds.table}.yaml"] = _dataset(
-            ds, columns[ds.table]
+            ds, columns, described
         )
     for chart in d.CHARTS:
         files[f"charts/{_file_name(chart.name)}.yaml"] = _chart(chart)

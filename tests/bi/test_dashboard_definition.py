@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from bi import manifest
 from bi.superset import dashboard as d
-from orchestration.lib.catalog import load_manifest
 
 
 @pytest.fixture(scope="module")
 def mart_columns() -> dict[str, set[str]]:
-    """Each mart's columns as the dbt project declares them (every mart column is documented)."""
-    nodes = load_manifest()["nodes"].values()
-    return {
-        n["name"]: set(n["columns"])
-        for n in nodes
-        if n["resource_type"] == "model" and n["schema"] == d.SCHEMA
-    }
+    """Each mart's columns as the dbt project declares them."""
+    return manifest.mart_columns()
 
 
 def test_every_column_the_dashboard_names_exists_in_its_mart(mart_columns):

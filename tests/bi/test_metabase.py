@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bi.metabase.__main__ import mart_columns
+from bi.manifest import mart_columns
 from bi.metabase.questions import SETUP, questions, setup_markdown
 from orchestration.publish.postgres import publish_to_postgres
 from tests.publish.test_publish_postgres import PG_BIN, pg  # noqa: F401 (its server fixture)

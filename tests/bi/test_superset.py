@@ -204,6 +204,7 @@ def test_datasets_carry_the_dbt_column_descriptions(superset):
         found = superset.get(f"/api/v1/dataset/{superset.dataset_id(dataset.table)}")["result"]
         described = {c["column_name"]: c["description"] for c in found["columns"]}
         assert described == {name: c["description"] for name, c in node["columns"].items()}
+        assert found["description"] == node["description"]
         metrics = {m["metric_name"] for m in found["metrics"]}
         assert metrics == {m.name for m in dataset.metrics}
         assert found["database"]["database_name"] == d.DATABASE
