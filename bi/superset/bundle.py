@@ -125,7 +125,7 @@ def _dataset(dataset: d.Dataset, columns: Columns, described: dict[str, str | No
         "columns": [
             {
                 "column_name": name,
-                "verbose_name": None,
+                "verbose_name": name.replace("_", " ").capitalize(),  # a table's header
                 "is_dttm": data_type in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"),
                 "is_active": True,
                 "type": data_type,
