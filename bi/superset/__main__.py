@@ -1,4 +1,8 @@
-"""`make bi`: provision Superset over the serving file and serve it on 127.0.0.1."""
+"""`make bi`: provision Superset over the serving file and serve it on 127.0.0.1.
+
+With --bundle, only write the dashboard's import ZIP, for a Superset of your own (its
+database is the serving file, or --database-uri and --schema, e.g. the PostgreSQL publish).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bi.superset import BIError, bundle
 from bi.superset.server import main
 from ingestion.settings import load_settings_or_defaults
 
@@ -21,8 +26,19 @@ def cli(argv: list[str] | None = None) -> int:
         default=serving.parent / "superset",
         help="Superset's metadata, logs, secret key and admin password (gitignored)",
     )
+    parser.add_argument("--bundle", type=Path, help="only write the import ZIP here")
+    parser.add_argument("--database-uri", help="the bundle's database (default: the file)")
+    parser.add_argument("--schema", default="marts", help="the marts' schema there")
     args = parser.parse_args(argv)
-    return main(args.serving, args.home, args.port)
+    if args.bundle is None:
+        return main(args.serving, args.home, args.port)
+    try:
+        args.bundle.write_bytes(bundle.build(args.serving, args.database_uri, args.schema))
+    except BIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.bundle}: import it in Superset (Dashboards → Import)")
+    return 0
 
 
 if __name__ == "__main__":

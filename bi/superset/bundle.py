@@ -72,10 +72,10 @@ def read_marts(serving_path: Path) -> tuple[Columns, dict[str, str | None]]:
     return columns, described
 
 
-def _database(serving_path: Path) -> dict:
+def _database(uri: str) -> dict:
     return {
         "database_name": d.DATABASE,
-        "sqlalchemy_uri": serving_uri(serving_path),
+        "sqlalchemy_uri": uri,
         "cache_timeout": None,
         "expose_in_sqllab": True,
         "allow_run_async": False,
@@ -89,10 +89,12 @@ def _database(serving_path: Path) -> dict:
     }
 
 
-def _dataset(dataset: d.Dataset, columns: Columns, described: dict[str, str | None]) -> dict:
+def _dataset(
+    dataset: d.Dataset, columns: Columns, described: dict[str, str | None], schema: str
+) -> dict:
     return {
         "table_name": dataset.table,
-        "schema": d.SCHEMA,
+        "schema": schema,
         "main_dttm_col": dataset.time_column,
         "description": described.get(dataset.table),
         "default_endpoint": None,
@@ -265,8 +267,10 @@ def _file_name(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-def build(serving_path: Path) -> bytes:
-    """The import ZIP for the serving file at serving_path."""
+def build(serving_path: Path, uri: str | None = None, schema: str = d.SCHEMA) -> bytes:
+    """The import ZIP, its columns and descriptions read from the serving file at
+    serving_path. By default the database is that file, read-only; `uri` and `schema` point
+    it elsewhere instead, e.g. at the PostgreSQL publish (`postgresql://...`, `crm_marts`)."""
     columns, described = read_marts(serving_path)
     names = {table: {c[0] for c in cols} for table, cols in columns.items()}
     files = {
@@ -275,12 +279,12 @@ def build(serving_path: Path) -> bytes:
             "type": "Dashboard",
             "timestamp": "2026-01-01T00:00:00+00:00",
         },
-        f"databases/{_file_name(d.DATABASE)}.yaml": _database(serving_path),
+        f"databases/{_file_name(d.DATABASE)}.yaml": _database(uri or serving_uri(serving_path)),
         f"dashboards/{_file_name(d.TITLE)}.yaml": _dashboard(names),
     }
     for ds in d.DATASETS:
         files[f"datasets/{_file_name(d.DATABASE)}/{ds.table}.yaml"] = _dataset(
-            ds, columns, described
+            ds, columns, described, schema
         )
     for chart in d.CHARTS:
         files[f"charts/{_file_name(chart.name)}.yaml"] = _chart(chart)

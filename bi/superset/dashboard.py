@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 TITLE = "Sales performance"
 SLUG = "sales-performance"
-DATABASE = "CRM warehouse (serving.duckdb)"
+DATABASE = "CRM warehouse"
 SCHEMA = "marts"
 
 _NAMESPACE = uuid.UUID("5d1b7c52-3f0e-4d38-9a43-6f3c1de0b816")

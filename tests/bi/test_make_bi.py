@@ -1,11 +1,15 @@
-"""`make bi` on bad input: one line naming what to fix, exit code 1, nothing started."""
+"""`make bi` on bad input: one line naming what to fix, exit code 1, nothing started; and
+its --bundle for a Superset of your own."""
 
 from __future__ import annotations
 
 import socket
+import zipfile
 
 import duckdb
+import yaml
 
+from bi.superset import dashboard as d
 from bi.superset.__main__ import cli
 
 
@@ -54,3 +58,31 @@ def test_a_port_in_use_names_another(tmp_path, capsys):
         err
         == f"error: port {port} is in use (another Superset?): choose another, e.g. `make bi BI_PORT={port + 1}`"
     )
+
+
+def test_a_bundle_for_your_own_superset_on_the_postgres_publish(tmp_path, capsys):
+    """--bundle writes only the import ZIP, here pointed at the PostgreSQL publish."""
+    serving = tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(serving))
+    con.execute("create schema marts")
+    for dataset in d.DATASETS:
+        columns = ", ".join(f"{c} double" for c in sorted(d.dataset_columns_named(dataset)))
+        con.execute(f"create table marts.{dataset.table} ({columns})")
+        con.execute(f"comment on table marts.{dataset.table} is 'about {dataset.table}'")
+    con.close()
+    out = tmp_path / "dashboard.zip"
+    uri = "postgresql://bi_reader@db.example:5432/warehouse"
+    args = ["--serving", str(serving), "--bundle", str(out), "--database-uri", uri]
+    assert cli([*args, "--schema", "crm_marts"]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out}")
+    with zipfile.ZipFile(out) as zf:
+        files = {name: yaml.safe_load(zf.read(name)) for name in zf.namelist()}
+    (database,) = [f for name, f in files.items() if "/databases/" in name]
+    assert database["sqlalchemy_uri"] == uri
+    datasets = [f for name, f in files.items() if "/datasets/" in name]
+    assert {f["schema"] for f in datasets} == {"crm_marts"}
+    assert {f["table_name"]: f["description"] for f in datasets} == {
+        ds.table: f"about {ds.table}" for ds in d.DATASETS
+    }
+    charts = [f for name, f in files.items() if "/charts/" in name]
+    assert sorted(c["slice_name"] for c in charts) == sorted(c.name for c in d.CHARTS)
