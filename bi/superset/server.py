@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from bi.superset import BIError, bundle
+from bi.superset import BIError, bundle, dashboard
 
 REPO = Path(__file__).resolve().parents[2]
 BI_VENV = REPO / ".venv-bi"
@@ -183,7 +184,12 @@ def _check_port_free(port: int) -> None:
             ) from None
 
 
+def _stop_on_signal(signum, frame) -> None:
+    raise KeyboardInterrupt  # `kill`, a closed terminal: stop the server as Ctrl-C does
+
+
 def main(serving_path: Path, home_path: Path, port: int) -> int:
+    before = {s: signal.signal(s, _stop_on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         _check_port_free(port)
         print(f"==> provisioning Superset in {home_path} over {serving_path}", flush=True)
@@ -194,7 +200,7 @@ def main(serving_path: Path, home_path: Path, port: int) -> int:
             wait_until_up(url, server, home)
             where = f"${PASSWORD_ENV}" if os.environ.get(PASSWORD_ENV) else str(home.password_file)
             print(
-                f"==> Superset is up: {url}/superset/dashboard/{bundle.d.SLUG}/\n"
+                f"==> Superset is up: {url}/superset/dashboard/{dashboard.SLUG}/\n"
                 f"    login: {ADMIN}, password in {where}\n"
                 f"    log: {home.log}\n"
                 "    Ctrl-C stops it; after a nightly run, refresh the page for the new data.",
@@ -208,4 +214,9 @@ def main(serving_path: Path, home_path: Path, port: int) -> int:
     except BIError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130  # stopped while provisioning
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
     return 0
