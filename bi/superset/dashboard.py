@@ -65,7 +65,7 @@ class Chart:
 @dataclass(frozen=True)
 class Filter:
     name: str
-    column: str  # None: the month filter (a time range on every chart's time column)
+    column: str | None  # None: the month filter (a time range on every chart's time column)
     dataset: Dataset | None = None
 
     @property
