@@ -21,8 +21,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from bi.superset.dashboard import SLUG
+
 CHROMIUM = "/usr/bin/chromium"
-SLUG = "sales-performance"
 
 # What each chart on the page shows, read from Superset's own test hooks (data-test).
 _CHARTS_JS = """

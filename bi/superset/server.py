@@ -99,14 +99,14 @@ def provision(home_path: Path, serving_path: Path) -> Home:
     """A fresh metadata database with the admin user and the dashboard over serving_path."""
     if not serving_path.exists():
         raise BIError(f"no serving file at {serving_path}: run `make demo` (or `make run`) first")
-    dashboard = bundle.build(serving_path)
+    import_zip = bundle.build(serving_path)
     _bin("superset")
     home = Home(home_path.resolve())
     home.path.mkdir(parents=True, exist_ok=True)
     (home.path / "superset.db").unlink(missing_ok=True)
     home.log.write_text("")
     zip_path = home.path / "sales_performance.zip"
-    zip_path.write_bytes(dashboard)
+    zip_path.write_bytes(import_zip)
     _superset(home, "db", "upgrade")
     password = home.admin_password
     _superset(
@@ -130,23 +130,23 @@ def provision(home_path: Path, serving_path: Path) -> Home:
 
 def start(home: Home, port: int, workers: int = 2) -> subprocess.Popen:
     """Superset's web server on 127.0.0.1:port (gunicorn), logging to the home's log."""
-    log = home.log.open("a")
-    return subprocess.Popen(
-        [
-            str(_bin("gunicorn")),
-            f"--workers={workers}",
-            "--worker-class=gthread",
-            "--threads=4",
-            f"--bind=127.0.0.1:{port}",
-            "--timeout=120",
-            "superset.app:create_app()",
-        ],
-        env=home.env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=home.path,
-        start_new_session=True,
-    )
+    with home.log.open("a") as log:  # the server writes to its own copy of the handle
+        return subprocess.Popen(
+            [
+                str(_bin("gunicorn")),
+                f"--workers={workers}",
+                "--worker-class=gthread",
+                "--threads=4",
+                f"--bind=127.0.0.1:{port}",
+                "--timeout=120",
+                "superset.app:create_app()",
+            ],
+            env=home.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=home.path,
+            start_new_session=True,
+        )
 
 
 def wait_until_up(url: str, server: subprocess.Popen, home: Home, timeout: float = 180) -> None:

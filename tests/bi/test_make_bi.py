@@ -11,17 +11,12 @@ import yaml
 
 from bi.superset import dashboard as d
 from bi.superset.__main__ import cli
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ingestion.sandbox.runner import free_port
 
 
 def _make_bi(tmp_path, capsys, serving, port=None) -> str:
     args = ["--serving", str(serving), "--home", str(tmp_path / "home")]
-    assert cli([*args, "--port", str(port or _free_port())]) == 1
+    assert cli([*args, "--port", str(port or free_port())]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     return err

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -25,6 +24,7 @@ import requests
 
 from bi.superset import dashboard as d
 from bi.superset import server
+from ingestion.sandbox.runner import free_port
 from orchestration.lib.catalog import load_manifest
 from orchestration.publish.serving import publish_serving_file
 
@@ -33,12 +33,6 @@ pytestmark = pytest.mark.skipif(
     reason="headless Chromium is not installed at /usr/bin/chromium "
     "(apt-get install -y --no-install-recommends chromium)",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Superset:
@@ -116,7 +110,7 @@ def superset(nightly_runs, tmp_path_factory):
     serving = where / "serving.duckdb"
     publish_serving_file(build, serving, run_id="bi-night-1")
     home = server.provision(where / "superset", serving)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = server.start(home, port)
     try:
