@@ -95,8 +95,11 @@ sandbox: setup
 sandbox-stop: setup
 	@$(BIN)/python -m ingestion.sandbox.background stop
 
+# ruff, then the dbt project's SQL: engine-only constructs outside their duckdb__/spark__
+# macros (dbt_project/lint/portable_sql.py).
 lint: setup
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	@$(BIN)/python dbt_project/lint/portable_sql.py
 
 format: setup
 	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .

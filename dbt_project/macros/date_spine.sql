@@ -13,3 +13,8 @@
     select cast(d as date) as date_day
     from generate_series(cast({{ start_date }} as date), cast({{ end_date }} as date), interval '1 day') as d
 {%- endmacro %}
+
+{% macro spark__date_spine(start_date, end_date) -%}
+    select cast(d as date) as date_day
+    from (select explode(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)) as d) as t
+{%- endmacro %}

@@ -17,7 +17,7 @@
     adding keyed rows beside old ones. -#}
 {% macro empty_if_missing(column) -%}
     {%- if execute and is_incremental() and not incremental_with([column]) -%}
-        delete from {{ this }}
+        {{ empty_table(this) }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -60,11 +60,13 @@
     deals gone from it, and of deals whose rows were worked out from another deal_version
     (those re-stated in the run carry the new one). -#}
 {% macro delete_rows_of_other_versions() -%}
-    delete from {{ this }} as t
-    where not exists (
+    {%- set condition -%}
+    not exists (
         select 1 from {{ ref('int_deal_state_changes') }} as c
         where c.deal_key = t.deal_key and c.is_creation and c.deal_version = t.deal_version
     )
+    {%- endset -%}
+    {{ delete_rows(this, condition) }}
 {%- endmacro %}
 
 {#- Wraps a model's select (a call block) so that an incremental run returns only the rows

@@ -7,3 +7,7 @@
 {% macro default__last_value_so_far(column) -%}
     last_value({{ column }} ignore nulls)
 {%- endmacro %}
+
+{% macro spark__last_value_so_far(column) -%}
+    last({{ column }}, true)
+{%- endmacro %}

@@ -3,9 +3,11 @@
     {{ return(adapter.dispatch('row_json')(alias)) }}
 {%- endmacro %}
 
-{% macro default__row_json(alias) -%} cast(row_to_json({{ alias }}) as text) {%- endmacro %}
+{% macro default__row_json(alias) -%} cast(row_to_json({{ alias }}) as {{ dbt.type_string() }}) {%- endmacro %}
 
-{% macro duckdb__row_json(alias) -%} cast(to_json({{ alias }}) as varchar) {%- endmacro %}
+{% macro duckdb__row_json(alias) -%} cast(to_json({{ alias }}) as {{ dbt.type_string() }}) {%- endmacro %}
+
+{% macro spark__row_json(alias) -%} to_json(struct({{ alias }}.*)) {%- endmacro %}
 
 {#- The checks of one CRM object type's quarantine, in the order they are tried: a list of
     (reason, SQL condition on the raw row `r`) or (reason, condition, 'reference'). A
@@ -43,20 +45,20 @@
 {%- for column in kpi_columns + reference_columns if column not in kept %}{% do kept.append(column) %}{% endfor %}
 {%- if optional and not crm_raw_exists(kind, source_table) %}
 select
-    cast(null as varchar) as crm_source,
-    cast(null as varchar) as id,
-    cast(null as varchar) as record_id,
-    cast(null as varchar) as duplicate_of,
+    cast(null as {{ dbt.type_string() }}) as crm_source,
+    cast(null as {{ dbt.type_string() }}) as id,
+    cast(null as {{ dbt.type_string() }}) as record_id,
+    cast(null as {{ dbt.type_string() }}) as duplicate_of,
     false as is_missing_id,
     false as is_archived,
     {%- for column in kept %}
-    cast(null as varchar) as {{ column }},
+    cast(null as {{ dbt.type_string() }}) as {{ column }},
     {%- endfor %}
     {%- for check in checks if not is_reference_check(check) %}
     false as failed_{{ check[0] }},
     {%- endfor %}
-    cast(null as varchar) as raw_record,
-    cast(null as varchar) as load_id,
+    cast(null as {{ dbt.type_string() }}) as raw_record,
+    cast(null as {{ dbt.type_string() }}) as load_id,
     '{{ version }}' as checks_version
 where false
 {%- else %}
@@ -69,7 +71,7 @@ select
     coalesce(r._missing_id, false) as is_missing_id,
     {%- else %}
     r.id as record_id,
-    cast(null as varchar) as duplicate_of,
+    cast(null as {{ dbt.type_string() }}) as duplicate_of,
     false as is_missing_id,
     {%- endif %}
     {{ 'coalesce(r.' ~ deleted_column ~ ', false)' if deleted_column else 'false' }} as is_archived,
@@ -115,13 +117,13 @@ where r._dlt_load_id > coalesce(
 {% macro quarantine_checks(source_table, object_type, checks, kpi_columns=[], reference_columns=[], kind='hubspot', deleted_column='archived', duplicates=true, optional=false) -%}
 {%- if optional and not crm_raw_exists(kind, source_table) %}
 select
-    cast(null as varchar) as crm_source,
-    cast(null as varchar) as record_id,
+    cast(null as {{ dbt.type_string() }}) as crm_source,
+    cast(null as {{ dbt.type_string() }}) as record_id,
     '{{ object_type }}' as object_type,
-    cast(null as varchar) as reason,
-    cast(null as varchar) as loaded_id,
-    cast(null as varchar) as raw_record,
-    cast(null as varchar) as load_id
+    cast(null as {{ dbt.type_string() }}) as reason,
+    cast(null as {{ dbt.type_string() }}) as loaded_id,
+    cast(null as {{ dbt.type_string() }}) as raw_record,
+    cast(null as {{ dbt.type_string() }}) as load_id
 where false
 {%- else %}
 {#- the core object type of records a merge can take away (int_merges_resolved) -#}
@@ -142,7 +144,7 @@ kpi_conflicts as (
         on b.crm_source = a.crm_source and b.id = a.duplicate_of and b.duplicate_of is null
     where a.duplicate_of is not null and ({{ disagree }})
     {%- else %}
-    select cast(null as varchar) as crm_source, cast(null as varchar) as record_id where false
+    select cast(null as {{ dbt.type_string() }}) as crm_source, cast(null as {{ dbt.type_string() }}) as record_id where false
     {%- endif %}
 ),
 

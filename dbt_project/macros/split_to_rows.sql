@@ -12,3 +12,8 @@
 {% macro postgres__split_to_rows(expression, delimiter, alias, column) -%}
     unnest(string_to_array({{ expression }}, '{{ delimiter }}')) as {{ alias }}({{ column }})
 {%- endmacro %}
+
+{#- Spark's split takes a regular expression: the delimiter goes in a character class. -#}
+{% macro spark__split_to_rows(expression, delimiter, alias, column) -%}
+    lateral explode(split({{ expression }}, '[{{ delimiter }}]')) as {{ alias }}({{ column }})
+{%- endmacro %}

@@ -5,6 +5,9 @@
 
 {% macro default__type_timestamptz() -%} timestamp with time zone {%- endmacro %}
 
+{#- Spark's TIMESTAMP is an instant (TIMESTAMP_LTZ), shown in spark.sql.session.timeZone (UTC). -#}
+{% macro spark__type_timestamptz() -%} timestamp {%- endmacro %}
+
 {#- HubSpot sends ISO-8601 strings (some fields epoch milliseconds); empty strings and
     values that are not a date become NULL (quarantine models flag the latter). -#}
 {% macro parse_timestamptz(column) -%}
@@ -28,6 +31,16 @@
     )
 {%- endmacro %}
 
+{% macro spark__parse_timestamptz(column) -%}
+    coalesce(
+        try_cast(nullif(trim({{ column }}), '') as timestamp),
+        case
+            when trim({{ column }}) rlike '^[0-9]{12,13}$'
+                then timestamp_millis(cast(trim({{ column }}) as bigint))
+        end
+    )
+{%- endmacro %}
+
 {#- Wall-clock time in the reporting time zone (var reporting_timezone). -#}
 {% macro to_reporting_tz(column) -%}
     {{ return(adapter.dispatch('to_reporting_tz')(column)) }}
@@ -35,6 +48,10 @@
 
 {% macro default__to_reporting_tz(column) -%}
     ({{ column }} at time zone '{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
+{% macro spark__to_reporting_tz(column) -%}
+    from_utc_timestamp({{ column }}, '{{ var("reporting_timezone") }}')
 {%- endmacro %}
 
 {#- First day of the reporting-time-zone month a timestamp falls in, as a date. -#}
@@ -57,7 +74,11 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_number(column) -%}
-    try_cast(nullif(trim(cast({{ column }} as varchar)), '') as {{ dbt.type_numeric() }})
+    try_cast(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as {{ dbt.type_numeric() }})
+{%- endmacro %}
+
+{% macro spark__parse_number(column) -%}
+    try_cast(nullif(trim(cast({{ column }} as string)), '') as {{ dbt.type_numeric() }})
 {%- endmacro %}
 
 {#- A value that is present but does not parse (what quarantine calls unparseable). -#}
@@ -74,10 +95,14 @@
     (cast(cast({{ day }} as date) as timestamp) at time zone '{{ var("reporting_timezone") }}')
 {%- endmacro %}
 
+{% macro spark__local_day_start(day) -%}
+    to_utc_timestamp(cast(cast({{ day }} as date) as timestamp), '{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
 {#- Days between two timestamps, fractional (HubSpot timestamps are in milliseconds), as a
     decimal so that sums and averages over many deals are exact and repeatable. -#}
 {% macro days_between(start, end) -%}
-    cast({{ dbt.datediff(start, end, 'millisecond') }} / 86400000.0 as decimal(18, 9))
+    cast(cast(({{ dbt.datediff(start, end, 'millisecond') }}) as {{ type_double() }}) / 86400000 as decimal(18, 9))
 {%- endmacro %}
 
 {#- A number of days as text with one decimal (12.5), for sentences shown to people. -#}

@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook="{{ empty_if_missing('deal_updated_at') }}",
-        post_hook="delete from {{ this }} where deal_key not in (select deal_key from {{ ref('fct_deals') }})",
+        post_hook="{% set c %}deal_key not in (select deal_key from {{ ref('fct_deals') }}){% endset %}{{ delete_rows(this, c) }}",
     )
 }}
 -- Each deal open at 00:00 on the first day of a reporting month, with its state then:

@@ -7,7 +7,7 @@
         pre_hook="{{ empty_if_missing('deal_updated_at') }}",
         post_hook=[
             "{{ delete_rows_of_other_versions() }}",
-            "delete from {{ this }} as t where not exists (select 1 from {{ ref('fct_deals') }} as d where d.deal_key = t.deal_key and case when t.evaluation = 'open' then not d.is_closed else d.is_won or d.is_lost end)",
+            "{% set c %}not exists (select 1 from {{ ref('fct_deals') }} as d where d.deal_key = t.deal_key and case when t.evaluation = 'open' then not d.is_closed else d.is_won or d.is_lost end){% endset %}{{ delete_rows(this, c) }}",
         ],
     )
 }}

@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook="{{ empty_if_missing('deal_updated_at') }}",
-        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_crm__deals') }} as d where d.crm_source = t.crm_source and d.deal_id = t.deal_id)",
+        post_hook="{% set c %}not exists (select 1 from {{ ref('int_crm__deals') }} as d where d.crm_source = t.crm_source and d.deal_id = t.deal_id){% endset %}{{ delete_rows(this, c) }}",
     )
 }}
 -- One row per change of a deal's stage (its stage history): the stay that change starts, until

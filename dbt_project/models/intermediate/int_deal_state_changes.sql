@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook="{{ empty_if_missing('deal_version') }}",
-        post_hook="delete from {{ this }} as t where t.deal_key not in (select deal_key from {{ ref('fct_deals') }}) and not exists (select 1 from {{ this }} as r where r.deal_key = t.deal_key and r.is_removed)",
+        post_hook="{% set c %}t.deal_key not in (select deal_key from {{ ref('fct_deals') }}) and not exists (select 1 from {{ this }} as r where r.deal_key = t.deal_key and r.is_removed){% endset %}{{ delete_rows(this, c) }}",
     )
 }}
 -- Every change of every deal the CRM has or had, with the deal's whole state after it and

@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook="{{ empty_if_missing('deal_key') }}",
-        post_hook="delete from {{ this }} where deal_key not in (select deal_key from {{ ref('fct_deals') }})",
+        post_hook="{% set c %}deal_key not in (select deal_key from {{ ref('fct_deals') }}){% endset %}{{ delete_rows(this, c) }}",
     )
 }}
 -- The state of every deal (stage, amount, expected close date, owner) at 00:00 of each

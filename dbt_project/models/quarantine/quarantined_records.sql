@@ -34,13 +34,13 @@ from {{ ref('quarantine_' ~ part) }}
 {% endfor %}
 {% if not parts %}
 select
-    cast(null as varchar) as quarantine_id,
-    cast(null as varchar) as crm_source,
-    cast(null as varchar) as object_type,
-    cast(null as varchar) as record_id,
-    cast(null as varchar) as loaded_id,
-    cast(null as varchar) as reason,
-    cast(null as varchar) as raw_record,
-    cast(null as varchar) as load_id
+    cast(null as {{ dbt.type_string() }}) as quarantine_id,
+    cast(null as {{ dbt.type_string() }}) as crm_source,
+    cast(null as {{ dbt.type_string() }}) as object_type,
+    cast(null as {{ dbt.type_string() }}) as record_id,
+    cast(null as {{ dbt.type_string() }}) as loaded_id,
+    cast(null as {{ dbt.type_string() }}) as reason,
+    cast(null as {{ dbt.type_string() }}) as raw_record,
+    cast(null as {{ dbt.type_string() }}) as load_id
 where false
 {% endif %}

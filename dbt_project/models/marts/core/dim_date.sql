@@ -29,7 +29,7 @@ parts as (
         cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start,
         extract(year from date_day) as calendar_year,
         extract(month from date_day) as month_of_year,
-        extract(isodow from date_day) as iso_day_of_week
+        {{ iso_day_of_week('date_day') }} as iso_day_of_week
     from days
 )
 

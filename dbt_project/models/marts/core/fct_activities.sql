@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook="{{ empty_if_missing('crm_source') }}",
-        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ ref('int_crm__activities') }} as a where a.crm_source = t.crm_source and a.activity_type = t.activity_type and a.activity_id = t.activity_id)",
+        post_hook="{% set c %}not exists (select 1 from {{ ref('int_crm__activities') }} as a where a.crm_source = t.crm_source and a.activity_type = t.activity_type and a.activity_id = t.activity_id){% endset %}{{ delete_rows(this, c) }}",
     )
 }}
 -- One row per call, email, meeting and task. Activities credit their own owner.

@@ -4,7 +4,7 @@
         unique_key='forecast_call_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        post_hook="delete from {{ this }} as t where not exists (select 1 from {{ period_weeks() }} as w where w.period_type = t.period_type and w.period_start = t.period_start and w.week_number = t.week_number) or (t.aggregation_level = 'rep' and t.rep_key not in (select rep_key from {{ ref('dim_reps') }})) or (t.aggregation_level = 'team' and t.team_key not in (select team_key from {{ ref('dim_reps') }} where team_id is not null))",
+        post_hook="{% set c %}not exists (select 1 from {{ period_weeks() }} as w where w.period_type = t.period_type and w.period_start = t.period_start and w.week_number = t.week_number) or (t.aggregation_level = 'rep' and t.rep_key not in (select rep_key from {{ ref('dim_reps') }})) or (t.aggregation_level = 'team' and t.team_key not in (select team_key from {{ ref('dim_reps') }} where team_id is not null)){% endset %}{{ delete_rows(this, c) }}",
     )
 }}
 -- Forecast calls (docs/METRICS.md, "Forecast calls"): per rep, team and company x month and

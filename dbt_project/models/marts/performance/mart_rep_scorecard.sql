@@ -31,7 +31,7 @@ long as (
         '{{ label }}' as kpi_label,
         {{ loop.index }} as kpi_order,
         {{ 'true' if higher else 'false' }} as higher_is_better,
-        cast({{ expr }} as double precision) as value,
+        cast({{ expr }} as {{ type_double() }}) as value,
         cast(w.{{ sample }} as integer) as sample_size,
         {{ min_sample }} as min_sample_size
     from windows as w

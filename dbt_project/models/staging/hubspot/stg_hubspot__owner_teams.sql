@@ -3,5 +3,5 @@ select
     owner_id,
     id as team_id,
     name as team_name,
-    coalesce("primary", false) as is_primary
+    coalesce({{ adapter.quote('primary') }}, false) as is_primary
 from {{ crm_raw('hubspot', 'owners__teams') }}

@@ -12,8 +12,8 @@ with history as (
         opportunity_id as deal_id,
         changed_at,
         stage_name,
-        cast({{ salesforce_to_home('h.amount', 'h.currency_code', 'h.close_date', 'h.crm_source') }} as varchar) as amount_home,
-        cast({{ local_day_start('close_date') }} as varchar) as expected_close,
+        cast({{ salesforce_to_home('h.amount', 'h.currency_code', 'h.close_date', 'h.crm_source') }} as {{ dbt.type_string() }}) as amount_home,
+        cast({{ local_day_start('close_date') }} as {{ dbt.type_string() }}) as expected_close,
         case forecast_category
             when 'BestCase' then 'best_case'
             when 'Forecast' then 'commit'

@@ -15,8 +15,8 @@ with dated as (
     from {{ crm_raw('salesforce', 'dated_conversion_rate', optional=true) }}
     {%- else %}
     select
-        cast(null as varchar) as crm_source,
-        cast(null as varchar) as currency_code,
+        cast(null as {{ dbt.type_string() }}) as crm_source,
+        cast(null as {{ dbt.type_string() }}) as currency_code,
         cast(null as double) as conversion_rate,
         cast(null as date) as valid_from,
         cast(null as date) as valid_until

@@ -22,14 +22,14 @@ left join {{ crm_raw('salesforce', 'survey_subject', optional=true) }} as subj
     on subj.crm_source = a.crm_source and subj.survey_invitation_id = a.invitation_id
 {%- else %}
 select
-    cast(null as varchar) as crm_source,
-    cast(null as varchar) as answer_id,
-    cast(null as varchar) as survey_developer_name,
-    cast(null as varchar) as survey_name,
+    cast(null as {{ dbt.type_string() }}) as crm_source,
+    cast(null as {{ dbt.type_string() }}) as answer_id,
+    cast(null as {{ dbt.type_string() }}) as survey_developer_name,
+    cast(null as {{ dbt.type_string() }}) as survey_name,
     cast(null as decimal(28, 6)) as score,
     cast(null as {{ type_timestamptz() }}) as submitted_at,
-    cast(null as varchar) as subject_id,
-    cast(null as varchar) as subject_entity_type,
+    cast(null as {{ dbt.type_string() }}) as subject_id,
+    cast(null as {{ dbt.type_string() }}) as subject_entity_type,
     false as is_deleted,
     cast(null as {{ type_timestamptz() }}) as updated_at
 where false
