@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 DEV_PORT ?= 3000
 
-.PHONY: setup demo test test-fast dev run backfill lint format bench docs clean sandbox sandbox-stop bi bi-setup
+.PHONY: setup demo test test-fast test-spark dev run backfill lint format bench docs clean sandbox sandbox-stop bi bi-setup
 
 setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -59,17 +59,23 @@ bi: setup bi-setup
 	@$(BIN)/python -m bi.superset --port $(BI_PORT)
 
 # CRM=salesforce reads the Salesforce sandbox instead, CRM=both the two at once.
+# `make demo ENGINE=spark`: the models built on a Spark cluster (README "Spark").
 demo: setup
-	@$(BIN)/python -m orchestration.demo --crm $(or $(CRM),hubspot)
+	@$(BIN)/python -m orchestration.demo --crm $(or $(CRM),hubspot) --engine $(or $(ENGINE),duckdb)
 
 # The full suite; the slowest tests are listed at the end (their cost stays visible).
+# The Spark engine's tests run on their own: `make test-spark` (CI runs both).
 test: setup bi-setup
-	@$(BIN)/python -m pytest --durations=15
+	@$(BIN)/python -m pytest -m "not spark" --durations=15
+
+# WAREHOUSE_ENGINE=spark on a local standalone cluster (Java 17+), against DuckDB's build.
+test-spark: setup
+	@$(BIN)/python -m pytest -m spark --durations=5
 
 # The fast tier: every test that does not run the pipeline (under 2 minutes). One subject:
 # `make test-fast SUBJECT=sandbox` (unit, sandbox, ingestion, pipeline, publish, reports).
 test-fast: setup
-	@$(BIN)/python -m pytest -m "not slow$(if $(SUBJECT), and $(SUBJECT))" --durations=5
+	@$(BIN)/python -m pytest -m "not slow and not spark$(if $(SUBJECT), and $(SUBJECT))" --durations=5
 
 # Dagster UI, daemon and code server (the project's [tool.dg] config); Ctrl-C stops them all.
 # Dagster's CLI reads .env over the environment; the environment's values travel along and

@@ -20,7 +20,7 @@ import re
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -117,6 +117,29 @@ class Settings(BaseSettings):
     # The most memory DuckDB takes in each process that opens the warehouse (dlt's load, dbt,
     # the checks, the publish), e.g. 4GB or 512MB.
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    # The engine that builds the models: duckdb (one file on this machine) or spark (raw
+    # tables as parquet in LAKE_PATH, the models built on the Spark cluster SPARK_MASTER_URL;
+    # the checks, reports and publish then read the marts copied into WAREHOUSE_PATH).
+    warehouse_engine: Literal["duckdb", "spark"] = "duckdb"
+    # WAREHOUSE_ENGINE=spark: the lake folder (dlt's parquet files per raw schema, the Spark
+    # tables in warehouse/, their metastore) and the master (spark://host:7077, local[N]).
+    lake_path: Path = Field(DEFAULT_DATA_DIR / "lake")
+    spark_master_url: str = "local[2]"
+
+    @field_validator("warehouse_engine", mode="before")
+    @classmethod
+    def _engine_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("spark_master_url")
+    @classmethod
+    def _master_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"local(\[(\d+|\*)\])?|(spark|k8s|mesos)://\S+|yarn", value):
+            raise ValueError(
+                "not a Spark master URL (spark://host:7077, local[2], yarn or k8s://...)"
+            )
+        return value
 
     @field_validator("reporting_timezone")
     @classmethod
@@ -200,6 +223,13 @@ class Settings(BaseSettings):
             problem = _folder_problem(path, create_default=True)
             if problem:
                 raise ValueError(f"{name.upper()}={path}: {problem}")
+        lake = self.lake_path
+        if self.warehouse_engine == "spark" and lake.exists() and not lake.is_dir():
+            raise ValueError(f"LAKE_PATH={lake}: is a file, not a folder")
+        if self.warehouse_engine == "spark" and not (
+            lake.exists() or lake.parent.is_dir() or lake.parent == DEFAULT_DATA_DIR
+        ):
+            raise ValueError(f"LAKE_PATH={lake}: its folder {lake.parent} does not exist")
         if self.warehouse_path.resolve() == self.serving_path.resolve():
             raise ValueError(
                 "SERVING_PATH is the same file as WAREHOUSE_PATH: BI must read its own copy"
@@ -208,8 +238,10 @@ class Settings(BaseSettings):
 
     @cached_property
     def dlt_pipelines_dir(self) -> Path:
-        """dlt's local state lives beside the warehouse it describes."""
-        return self.warehouse_path.parent / ".dlt_pipelines"
+        """dlt's local state lives beside the warehouse it describes (one per engine: their
+        destinations differ)."""
+        suffix = "_spark" if self.warehouse_engine == "spark" else ""
+        return self.warehouse_path.parent / f".dlt_pipelines{suffix}"
 
     def token(self) -> str:
         """The CRM token from CRM_ACCESS_TOKEN, else dlt's `.dlt/secrets.toml`

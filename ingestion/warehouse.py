@@ -1,11 +1,15 @@
 """The dlt pipeline every CRM connection loads through: its state in
-pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name."""
+pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name, or with
+WAREHOUSE_ENGINE=spark as parquet files in the lake folder <lake_path>/<dataset_name>/
+(ingestion/lake.py reads them)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dlt
+import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
@@ -22,6 +26,7 @@ def crm_pipeline(
     pipeline_name: str,
     dataset_name: str,
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+    lake_path: str | None = None,
 ) -> dlt.Pipeline:
     # dlt compresses its intermediate files by default (gzip, and snappy inside parquet):
     # files read once from local disk a few seconds later. Uncompressed parquet made a
@@ -31,13 +36,36 @@ def crm_pipeline(
     # A loaded package keeps its record of the load, not its files: dlt kept them all, and
     # the pipelines folder grew by every load (a first load of medium: 400 MB).
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
-    return dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=dlt.destinations.duckdb(
+    if lake_path is not None:
+        # Plain parquet has no MERGE: dlt appends every load, and the current rows are read
+        # through views that keep each key's newest load (ingestion/lake.py).
+        destination = dlt.destinations.filesystem(bucket_url=str(lake_path))
+    else:
+        destination = dlt.destinations.duckdb(
             DuckDbCredentials(
                 warehouse_path, global_config=LOAD_CONFIG | duckdb_config(memory_limit)
             )
-        ),
+        )
+    return dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=destination,
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,
     )
+
+
+def built_by_spark(warehouse_path: Path, dataset_name: str) -> bool:
+    """Whether the warehouse file's raw schema holds the lake's views (WAREHOUSE_ENGINE=spark
+    copies its build there) rather than tables dlt loads."""
+    if not warehouse_path.exists():
+        return False
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+            return bool(
+                con.execute(
+                    "select 1 from duckdb_views() where schema_name = ? and not internal limit 1",
+                    [dataset_name],
+                ).fetchall()
+            )
+    except duckdb.Error:  # locked or not a database: the load says so, in its own words
+        return False

@@ -2,7 +2,9 @@
 
 `make demo CRM=salesforce` reads the Salesforce sandbox instead, `CRM=both` a HubSpot portal
 and a Salesforce org at once (two connections, written to demo-connections.yml beside the
-warehouse). The
+warehouse). `make demo ENGINE=spark` builds the models on Spark: a standalone cluster
+started here from the pyspark package for the run (or the one at SPARK_MASTER_URL), the raw
+tables in the lake (LAKE_PATH, default data/lake), the build's copy in data/spark/. The
 run is a real Dagster run recorded in DAGSTER_HOME, so `make dev` shows it afterwards.
 """
 
@@ -21,12 +23,14 @@ import duckdb
 from ingestion.sandbox.generator import PRESETS, unknown_preset_message
 from ingestion.sandbox.runner import sandbox_process
 from ingestion.sandbox.salesforce.runner import salesforce_process
-from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
+from ingestion.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, ConfigError, load_settings
 from orchestration.lib.config import check_all_settings
 from orchestration.lib.runs import first_failure, project_instance, run_nightly_job
+from orchestration.spark.cluster import ClusterError, standalone_cluster
 
 MARTS_SCHEMA = "marts"
 CRMS = ("hubspot", "salesforce", "both")
+ENGINES = ("duckdb", "spark")
 
 
 def step(message: str) -> None:
@@ -151,6 +155,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the sandbox CRM to read: hubspot, salesforce, or both at once",
     )
     parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=(
+            os.environ.get("ENGINE") or os.environ.get("WAREHOUSE_ENGINE") or "duckdb"
+        ).lower(),
+        help="the engine that builds the models: duckdb (one file) or spark (a cluster)",
+    )
+    parser.add_argument(
         "--write-readme",
         action="store_true",
         help="also replace the demo output quoted in README.md with this run's",
@@ -163,13 +175,33 @@ def main(argv: list[str] | None = None) -> int:
     # below, so those two are stand-ins here).
     # The demo reads its own sandbox only, whatever connections are configured.
     os.environ["CRM_CONNECTIONS_FILE"] = ""
+    os.environ["WAREHOUSE_ENGINE"] = args.engine
+    if args.engine == "spark" and not os.environ.get("WAREHOUSE_PATH"):
+        # a warehouse file belongs to one engine: Spark's copy of its build has its own
+        (DEFAULT_DATA_DIR / "spark").mkdir(parents=True, exist_ok=True)
+        os.environ["WAREHOUSE_PATH"] = str(DEFAULT_DATA_DIR / "spark" / "warehouse.duckdb")
     try:
         checked = check_all_settings(crm_base_url="http://127.0.0.1", crm_access_token="sandbox")
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     started = time.monotonic()
+    own_cluster = args.engine == "spark" and not os.environ.get("SPARK_MASTER_URL")
     with ExitStack() as sandboxes:
+        if own_cluster:
+            step("starting a Spark standalone cluster (pyspark's master and one worker)")
+            try:
+                cluster = sandboxes.enter_context(
+                    standalone_cluster(
+                        checked.warehouse_path.parent / "spark_cluster", workers=1, cores=2,
+                        memory="2g",
+                    )
+                )  # fmt: skip
+            except ClusterError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            os.environ["SPARK_MASTER_URL"] = cluster.master_url
+            step(f"Spark master at {cluster.master_url} (status page {cluster.ui_url})")
         if args.crm in ("hubspot", "both"):
             step(f"starting the HubSpot sandbox (preset {args.preset}, seed {args.seed})")
             hubspot = sandboxes.enter_context(sandbox_process(args.preset, args.seed))
@@ -195,10 +227,18 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        step(f"running the nightly job: extract (dlt) -> {settings.warehouse_path} -> dbt build")
+        if settings.warehouse_engine == "spark":
+            step(
+                f"running the nightly job: extract (dlt) -> {settings.lake_path} -> dbt build "
+                f"on {settings.spark_master_url} -> {settings.warehouse_path}"
+            )
+        else:
+            step(
+                f"running the nightly job: extract (dlt) -> {settings.warehouse_path} -> dbt build"
+            )
         instance = project_instance()
         result = run_nightly_job(instance)
-    step("sandbox stopped")
+    step("sandbox stopped" + (", and the Spark cluster" if own_cluster else ""))
     if not result.success:
         print(f"error: {first_failure(result)}", file=sys.stderr)
         return 1

@@ -215,6 +215,7 @@ SUBJECTS = {
     "publish": "serving.duckdb and the PostgreSQL publish",
     "reports": "the rep pages, rendered in headless Chromium",
     "bi": "the BI dashboard: Superset over the serving file, in headless Chromium",
+    "spark": "WAREHOUSE_ENGINE=spark on a local standalone cluster (make test-spark)",
 }
 
 

@@ -61,9 +61,9 @@ deal_totals as (
         sum(case when is_lost then 1 else 0 end) as lost_deals,
         sum(case when is_won then amount_home else 0 end) as bookings,
         sum(case when is_lost then amount_home else 0 end) as lost_amount,
-        percentile_cont(0.5) within group (order by case when is_won then days_to_close end)
-            as sales_cycle_days_median,
-        avg(case when is_won then days_to_close end) as sales_cycle_days_mean
+        cast(percentile_cont(0.5) within group (order by case when is_won then days_to_close end)
+            as decimal(18, 9)) as sales_cycle_days_median,
+        cast(avg(case when is_won then days_to_close end) as {{ type_double() }}) as sales_cycle_days_mean
     from deals
     group by group_id, month_start
 ),
@@ -75,7 +75,8 @@ trailing_12m as (
         sum(case when d.is_won then 1 else 0 end) as won_deals_12m,
         sum(case when d.is_lost then 1 else 0 end) as lost_deals_12m,
         sum(case when d.is_won then d.amount_home else 0 end) as bookings_12m,
-        avg(case when d.is_won then d.days_to_close end) as sales_cycle_days_mean_12m
+        cast(avg(case when d.is_won then d.days_to_close end) as {{ type_double() }})
+            as sales_cycle_days_mean_12m
     from spine as s
     inner join deals as d
         on d.group_id = s.group_id
@@ -89,7 +90,9 @@ pipeline as (
         {{ key }} as group_id,
         p.month_start,
         sum(case when p.is_expected_in_month then p.amount_home else 0 end) as open_pipeline_start,
-        sum(case when p.is_expected_in_month then p.amount_home * p.stage_probability else 0 end)
+        -- a probability has 6 decimals: as decimal(9, 6) the product keeps all 12 on every
+        -- engine (Spark drops decimals past 38 digits of precision)
+        sum(case when p.is_expected_in_month then p.amount_home * cast(p.stage_probability as decimal(9, 6)) else 0 end)
             as weighted_pipeline_start,
         sum(case when p.is_expected_in_month then 1 else 0 end) as expected_deals_start,
         sum(case when p.is_expected_in_month and p.is_open_at_period_end then 1 else 0 end)
@@ -120,7 +123,8 @@ leads as (
         l.created_month as month_start,
         count(*) as leads_created,
         sum(case when l.is_converted then 1 else 0 end) as leads_converted,
-        percentile_cont(0.5) within group (order by l.days_to_convert) as days_to_convert_median
+        cast(percentile_cont(0.5) within group (order by l.days_to_convert) as decimal(18, 9))
+            as days_to_convert_median
     from {{ ref('fct_leads') }} as l
     inner join reps as r on r.crm_source = l.crm_source and r.owner_id = l.owner_id
     group by 1, 2

@@ -51,8 +51,16 @@
 
 {#- The stage table of `relation` for a rewrite (schema dbt_stage, never served). -#}
 {% macro spark_stage_relation(relation) -%}
-    {%- do run_query('create database if not exists dbt_stage') -%}
+    {%- do create_spark_database('dbt_stage') -%}
     {{ return(api.Relation.create(schema='dbt_stage', identifier=relation.schema ~ '__' ~ relation.identifier)) }}
+{%- endmacro %}
+
+{#- `create database if not exists` of one that exists makes Hive's metastore log a stack
+    trace at error level: it is asked first. -#}
+{% macro create_spark_database(name) -%}
+    {%- if run_query("show databases like '" ~ name ~ "'") | length == 0 -%}
+        {%- do run_query('create database `' ~ name ~ '`') -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- on-run-end: the stage tables are dropped once the run is over (renders no SQL). -#}

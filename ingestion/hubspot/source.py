@@ -835,11 +835,13 @@ def hubspot_pipeline(
     pipeline_name: str = "hubspot",
     dataset_name: str = "raw_hubspot",
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+    lake_path: str | None = None,
 ) -> dlt.Pipeline:
     """The dlt pipeline of one HubSpot connection (ingestion/connections.py): its state in
-    pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name."""
+    pipelines_dir/<pipeline_name>, its raw tables in the warehouse schema dataset_name (or
+    the lake's folder of that name, lake_path)."""
     pipeline = crm_pipeline(
-        warehouse_path, pipelines_dir, pipeline_name, dataset_name, memory_limit
+        warehouse_path, pipelines_dir, pipeline_name, dataset_name, memory_limit, lake_path
     )
     unnest_child_tables(pipeline, CHILD_TABLE_NAMES)
     return pipeline

@@ -10,6 +10,8 @@ One command measures, against the CRM sandbox on this machine:
   in a child process (its peak memory is its own), compared with read_json;
 - nightly: the whole nightly Dagster job in this process, per step;
 - incremental: the nightly job again after one simulated day (POST /_sandbox/clock);
+- spark: the nightly and next-day runs again with WAREHOUSE_ENGINE=spark, on a local
+  standalone cluster from the pyspark package, as ratios to the DuckDB engine's;
 - ratelimit: extraction from a sandbox allowing 100 requests per 10 s, with the client
   limited to 100: how much of the limit is used, and that no request was refused.
 
@@ -18,7 +20,7 @@ A summary with targets and PASS/MISS is printed and written as markdown to
 data/bench/latest.md, with dbt's output of both nightly runs beside it. Exit status 0 when
 everything was measured (a MISS is a result), 1 when a section failed.
 
-One module per section (paging, baseline, extract, nightly with incremental, ratelimit),
+One module per section (paging, baseline, extract, nightly with incremental, spark, ratelimit),
 run in order by sections.py; cli.py is the command line, report.py the summary,
 processes.py the memory and CPU sampling, progress.py the progress bars, children.py the
 child processes whose peak memory is their own.

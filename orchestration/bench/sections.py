@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingestion.sandbox.runner import sandbox_process
-from orchestration.bench import baseline, extract, history, nightly, paging, ratelimit
+from orchestration.bench import baseline, extract, history, nightly, paging, ratelimit, spark
 from orchestration.bench.processes import ProcessWatcher, mib, report_memory
 from orchestration.bench.progress import Progress, say
 from orchestration.bench.report import Report
@@ -25,6 +25,7 @@ SECTIONS = (
     "nightly",
     "incremental",
     "history",
+    "spark",
     "ratelimit",
 )
 
@@ -72,6 +73,7 @@ class Bench:
             if set(SECTIONS[:6]) - self.skip:
                 self._main_sandbox()
             self.section("history", history.measure, self)
+            self.section("spark", spark.measure, self)
             self.section("ratelimit", ratelimit.measure, self.report, self.seed, self.workdir)
         finally:
             self.watcher.stop()

@@ -21,7 +21,7 @@ from ingestion.hubspot.source import (
 from ingestion.salesforce.client import SalesforceClient
 from ingestion.salesforce.source import OBJECTS, salesforce_source
 from ingestion.settings import ConfigError, Settings, load_settings_or_defaults
-from ingestion.warehouse import crm_pipeline
+from ingestion.warehouse import built_by_spark, crm_pipeline
 from orchestration.lib.config import check_all_settings
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.load_errors import corrupt_state, load_failure
@@ -95,7 +95,8 @@ def raw_assets(connection: Connection) -> dg.AssetsDefinition:
             custom_properties=custom_properties,
             window=_window(context),
             session=session,
-            first_load=new_tables(pipeline),
+            # the lake: every load merges (its views need the keys; dlt appends either way)
+            first_load=new_tables(pipeline) if settings.warehouse_engine == "duckdb" else set(),
         )
         with fewer_collections():
             yield from _load(context, dlt, source, pipeline, current, settings)
@@ -150,10 +151,17 @@ def _open_pipeline(context, factory, settings: Settings, current: Connection):
             "whole CRM history (every record once), later runs only what changed"
         )
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    lake = str(settings.lake_path) if settings.warehouse_engine == "spark" else None
+    if lake is None and built_by_spark(settings.warehouse_path, current.raw_schema):
+        raise UserFacingError(
+            f"{settings.warehouse_path} was built with WAREHOUSE_ENGINE=spark (its raw tables "
+            "are views of the lake): set WAREHOUSE_ENGINE=spark, or give the DuckDB engine a "
+            "WAREHOUSE_PATH of its own"
+        )
     try:
         return factory(
             str(settings.warehouse_path), str(settings.dlt_pipelines_dir),
-            current.pipeline_name, current.raw_schema, settings.duckdb_memory_limit,
+            current.pipeline_name, current.raw_schema, settings.duckdb_memory_limit, lake,
         )  # fmt: skip
     except ValueError:  # dlt reads its state file here; a JSON decode error is a ValueError
         raise corrupt_state(settings.dlt_pipelines_dir) from None

@@ -1,8 +1,10 @@
-"""Staging, core and KPI marts: dbt models built against the same DuckDB file."""
+"""Staging, core and KPI marts: dbt models built against the same DuckDB file, or with
+WAREHOUSE_ENGINE=spark on a Spark cluster, then copied into that file (orchestration/spark/)."""
 
 import importlib.metadata
 import json
 import os
+import subprocess
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -13,12 +15,15 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
 from ingestion.connections import dbt_connections
+from ingestion.lake import spark_registration
 from ingestion.settings import PROJECT_ROOT, ConfigError, load_settings
 from orchestration.defs.ingestion import CONNECTIONS, DUCKDB_POOL
 from orchestration.lib.errors import UserFacingError
 from orchestration.lib.manifest import manifest_path
 from orchestration.lib.partitions import run_window
 from orchestration.lib.translators import WarehouseDbtTranslator
+from orchestration.spark.cluster import master_problem
+from orchestration.spark.to_duckdb import EngineMismatch, copy_to_duckdb
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -42,8 +47,17 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         connections = dbt_connections(settings)
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from None
+    # read by profiles.yml
+    os.environ["WAREHOUSE_ENGINE"] = settings.warehouse_engine
     os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    os.environ["DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit  # read by profiles.yml
+    os.environ["DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
+    spark = settings.warehouse_engine == "spark"
+    if spark:
+        problem = master_problem(settings.spark_master_url)
+        if problem:
+            raise UserFacingError(problem, retryable=True)
+        os.environ["SPARK_MASTER_URL"] = settings.spark_master_url
+        os.environ["LAKE_PATH"] = str(settings.lake_path.resolve())
     # The run's days (a partition or a backfill range) reach the incremental models as
     # env vars, not --vars: changing vars would make dbt re-parse the whole project.
     days = run_window(context.run.tags)
@@ -62,8 +76,12 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
-    # One target folder per warehouse, kept between runs: dbt re-parses only what changed.
-    target = settings.warehouse_path.parent / "dbt_target"
+    # One target folder per warehouse and engine, kept between runs: dbt re-parses only what
+    # changed.
+    target = settings.warehouse_path.parent / ("dbt_target_spark" if spark else "dbt_target")
+    raw_schemas = [f"raw_{c['name']}" for c in connections]
+    if spark:
+        register_lake_tables(settings.lake_path, raw_schemas, dbt_vars, target)
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     if not invocation.is_successful():
@@ -72,6 +90,37 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         except (OSError, ValueError):  # dbt stopped before running a node: retried
             raise RuntimeError("dbt build stopped before running any node") from None
         raise dbt_failure(run_results)
+    if spark:
+        try:
+            copied = copy_to_duckdb(
+                target / "manifest.json", settings.lake_path, raw_schemas,
+                settings.warehouse_path, settings.duckdb_memory_limit,
+            )  # fmt: skip
+        except (EngineMismatch, FileNotFoundError) as exc:
+            raise UserFacingError(str(exc)) from None
+        context.log.info(f"copied {len(copied)} Spark tables into {settings.warehouse_path}")
+
+
+def register_lake_tables(lake: Path, raw_schemas: list[str], dbt_vars: dict, target: Path) -> None:
+    """The lake's raw tables as Spark tables and current-rows views (dbt_project/macros/
+    spark_lake.sql), before the build reads them."""
+    tables = spark_registration(lake, raw_schemas)
+    if not tables:
+        raise UserFacingError(f"no raw tables in the lake {lake}: did the load run?")
+    args = ["run-operation", "register_lake_tables", "--args", json.dumps({"tables": tables})]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "--log-format", "text", *args,
+         "--profiles-dir", ".", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        lines = [line.strip() for line in (done.stdout + done.stderr).splitlines()]
+        # Spark's own message (AnalysisException ... SQLSTATE), else dbt's last words
+        cause = next((line for line in lines if "SQLSTATE" in line), None)
+        cause = cause or " ".join(line for line in lines[-3:] if line)
+        raise RuntimeError(f"registering the lake's raw tables on Spark failed: {cause[:400]}")
 
 
 # dbt errors a retry can fix: another process holding the DuckDB file, I/O hiccups.

@@ -45,6 +45,8 @@ MALFORMED = [
     ("SERVING_PATH", "{missing}/serving.duckdb", "does not exist"),
     ("DUCKDB_MEMORY_LIMIT", "lots", "not a memory size"),
     ("DUCKDB_MEMORY_LIMIT", "4", "not a memory size"),
+    ("WAREHOUSE_ENGINE", "snowflake", "'duckdb' or 'spark'"),
+    ("SPARK_MASTER_URL", "http://spark-master:7077", "not a Spark master URL"),
 ]
 
 
@@ -54,6 +56,7 @@ def clean_env(monkeypatch, tmp_path):
     for key in list(os.environ):
         if key.startswith(
             ("CRM_", "WAREHOUSE_", "SERVING_", "RETRY_", "ALERT_", "HISTORY_", "DUCKDB_")
+            + ("LAKE_", "SPARK_")
         ):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)

@@ -1,2 +1,1 @@
-{{ config(materialized='view') }}
 {{ crm_union('deals') }}

@@ -73,7 +73,7 @@ select
     cast(null as {{ dbt.type_string() }}) as pipeline_id,
     cast(null as {{ dbt.type_string() }}) as stage_id,
     cast(count(*) as integer) as sample_size,
-    percentile_cont(0.5) within group (order by quiet_days) as usual_days
+    cast(percentile_cont(0.5) within group (order by quiet_days) as decimal(18, 9)) as usual_days
 from windows
 group by month_start, crm_source, owner_id
 union all
@@ -85,7 +85,7 @@ select
     cast(null as {{ dbt.type_string() }}),
     cast(null as {{ dbt.type_string() }}),
     cast(count(*) as integer),
-    percentile_cont(0.5) within group (order by quiet_days)
+    cast(percentile_cont(0.5) within group (order by quiet_days) as decimal(18, 9))
 from windows
 group by month_start
 union all
@@ -97,6 +97,9 @@ select
     pipeline_id,
     stage_id,
     cast(count(*) as integer),
-    percentile_cont({{ var('risk_stage_days_percentile') }}) within group (order by days_in_stage)
+    cast(
+        percentile_cont({{ var('risk_stage_days_percentile') }}) within group (order by days_in_stage)
+        as decimal(18, 9)
+    )
 from stays
 group by month_start, crm_source, pipeline_id, stage_id

@@ -8,7 +8,7 @@ select
     min(month_start) as month_start,
     cast(count(*) as integer) as reps,
     cast(sum(case when quota > 0 then 1 else 0 end) as integer) as reps_with_quota,
-    sum(won_deals) as won_deals,
+    cast(sum(won_deals) as bigint) as won_deals,
     sum(bookings) as bookings,
     sum(quota) as quota,
     {{ safe_divide('sum(bookings)', 'sum(quota)') }} as quota_attainment,

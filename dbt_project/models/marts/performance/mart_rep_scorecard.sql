@@ -113,14 +113,14 @@ judged as (
 ordered as (
     select
         *,
-        case when is_strength_candidate then row_number() over (
+        case when is_strength_candidate then cast(row_number() over (
             partition by rep_key, month_start, is_strength_candidate
             order by team_percentile desc, kpi_order
-        ) end as strength_rank,
-        case when is_weakness_candidate then row_number() over (
+        ) as bigint) end as strength_rank,
+        case when is_weakness_candidate then cast(row_number() over (
             partition by rep_key, month_start, is_weakness_candidate
             order by team_percentile, kpi_order
-        ) end as weakness_rank
+        ) as bigint) end as weakness_rank
     from judged
 )
 

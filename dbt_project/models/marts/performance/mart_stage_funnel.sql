@@ -75,7 +75,8 @@ days_in_stage as (
         d.pipeline_id,
         d.created_month,
         c.stage_id,
-        percentile_cont(0.5) within group (order by c.days_in_stage) as median_days_in_stage
+        cast(percentile_cont(0.5) within group (order by c.days_in_stage) as decimal(18, 9))
+            as median_days_in_stage
     from stays as c
     inner join deals as d on d.crm_source = c.crm_source and d.deal_id = c.deal_id
     where c.days_in_stage is not null
