@@ -5,6 +5,7 @@ WAREHOUSE_ENGINE=spark as parquet files in the lake folder <lake_path>/<dataset_
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -38,8 +39,10 @@ def crm_pipeline(
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     if lake_path is not None:
         # Plain parquet has no MERGE: dlt appends every load, and the current rows are read
-        # through views that keep each key's newest load (ingestion/lake.py).
+        # through views that keep each key's newest load (ingestion/lake.py). dlt says so for
+        # every table on every load: by design here, so not repeated in the run's output.
         destination = dlt.destinations.filesystem(bucket_url=str(lake_path))
+        logging.getLogger("dlt").addFilter(_lake_by_design)
     else:
         destination = dlt.destinations.duckdb(
             DuckDbCredentials(
@@ -51,6 +54,13 @@ def crm_pipeline(
         destination=destination,
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,
+    )
+
+
+def _lake_by_design(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not (
+        message.startswith("Falling back to `append`") or '"hard_delete" column hint' in message
     )
 
 

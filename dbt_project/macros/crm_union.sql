@@ -24,6 +24,11 @@
     properties may differ). optional: only the connections that have the table (see below). -#}
 {% macro crm_raw(kind, table, optional=false) -%}
     {%- set every = crm_connections(kind) -%}
+    {%- if target.type == 'spark' and every | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            'WAREHOUSE_ENGINE=spark reads one connection per CRM kind for now (' ~ every | length
+            ~ ' ' ~ kind ~ ' connections are configured): Spark SQL has no UNION BY NAME') }}
+    {%- endif -%}
     {%- set first = every[0]['name'] if every else none -%}
     {%- set connections = crm_connections_with(kind, table) if optional else every -%}
     (

@@ -53,6 +53,13 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ["DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
     spark = settings.warehouse_engine == "spark"
     if spark:
+        kinds = [c["kind"] for c in connections]
+        repeated = sorted({kind for kind in kinds if kinds.count(kind) > 1})
+        if repeated:
+            raise UserFacingError(
+                f"WAREHOUSE_ENGINE=spark reads one connection per CRM kind for now (several "
+                f"{', '.join(repeated)} connections are configured): use the DuckDB engine"
+            )
         problem = master_problem(settings.spark_master_url)
         if problem:
             raise UserFacingError(problem, retryable=True)

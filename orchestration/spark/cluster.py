@@ -13,6 +13,7 @@ The cluster is stopped when the block ends, also on an error or Ctrl-C: workers 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -25,11 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyspark
-
 from ingestion.sandbox.runner import free_port
 
-SPARK_HOME = Path(pyspark.__file__).parent
+# The pyspark package is a Spark distribution (found, not imported: importing it warns
+# about pandas 3 in every process that starts a cluster).
+SPARK_HOME = Path(importlib.util.find_spec("pyspark").origin).parent
 
 
 class ClusterError(RuntimeError):

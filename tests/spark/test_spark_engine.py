@@ -20,9 +20,12 @@ import pytest
 
 from ingestion.sandbox.runner import free_port, sandbox_process
 from orchestration.lib.runs import first_failure, run_nightly_job
-from orchestration.spark.cluster import master_problem, standalone_cluster
+from orchestration.spark.cluster import java_problem, master_problem, standalone_cluster
 
 from ..conftest import SEED, point_pipeline_at
+
+NO_JAVA = java_problem()  # it names the apt-get install line the summary repeats
+pytestmark = pytest.mark.skipif(NO_JAVA is not None, reason=str(NO_JAVA))
 
 AT_2AM = 10 / 24  # the sandbox clock at 02:00 in Baku, when the nightly run starts
 # fractional day counts (decimal(18, 9) columns named *days*): Spark rounds an exact tie at
