@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 DEV_PORT ?= 3000
 
-.PHONY: setup demo test test-fast test-spark dev run backfill lint format bench docs clean sandbox sandbox-stop bi bi-setup
+.PHONY: setup spark-setup demo test test-fast test-spark dev run backfill lint format bench docs clean sandbox sandbox-stop bi bi-setup
 
 setup: $(VENV)/.synced dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
@@ -39,6 +39,17 @@ dbt_project/target/manifest.json: $(VENV)/.synced $(shell find dbt_project -name
 	@touch $@
 	@$(BIN)/python -c "from orchestration.lib.manifest import manifest_path as m; m(['salesforce']); m(['hubspot', 'salesforce'])"
 
+# WAREHOUSE_ENGINE=spark: dbt-spark and pyspark (with Spark's own launcher) in .venv-spark,
+# from the same uv.lock (dependency group spark), apart from the pipeline's .venv.
+SPARK_VENV := .venv-spark
+spark-setup: $(SPARK_VENV)/.synced
+
+$(SPARK_VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	@echo "==> creating $(SPARK_VENV) from uv.lock (group spark)"
+	@UV_PROJECT_ENVIRONMENT=$(abspath $(SPARK_VENV)) $(UV) sync --frozen --python $(PYTHON) \
+		--quiet --only-group spark --compile-bytecode
+	@touch $@
+
 # The BI environment: Apache Superset (and Playwright for its browser test) in .venv-bi,
 # apart from the pipeline's (Superset pins Flask, SQLAlchemy 1.4 and pandas 2.1), built
 # from its own lock file, bi/superset/requirements.lock.
@@ -60,7 +71,7 @@ bi: setup bi-setup
 
 # CRM=salesforce reads the Salesforce sandbox instead, CRM=both the two at once.
 # `make demo ENGINE=spark`: the models built on a Spark cluster (README "Spark").
-demo: setup
+demo: setup $(if $(filter spark,$(ENGINE)),spark-setup)
 	@$(BIN)/python -m orchestration.demo --crm $(or $(CRM),hubspot) --engine $(or $(ENGINE),duckdb)
 
 # The full suite; the slowest tests are listed at the end (their cost stays visible).
@@ -69,7 +80,7 @@ test: setup bi-setup
 	@$(BIN)/python -m pytest -m "not spark" --durations=15
 
 # WAREHOUSE_ENGINE=spark on a local standalone cluster (Java 17+), against DuckDB's build.
-test-spark: setup
+test-spark: setup spark-setup
 	@$(BIN)/python -m pytest -m spark --durations=5
 
 # The fast tier: every test that does not run the pipeline (under 2 minutes). One subject:
@@ -111,7 +122,7 @@ format: setup
 	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
 # Pipeline benchmark (orchestration/bench/): `make bench`, `make bench PRESET=large`.
-bench: setup
+bench: setup spark-setup
 	@$(BIN)/python -m orchestration.bench --preset $(or $(PRESET),medium)
 
 docs: setup

@@ -21,6 +21,7 @@ never matched); the SQL of `pre_hook` / `post_hook` strings is read too. Run by 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -241,21 +242,27 @@ def lint(project: Path = PROJECT, functions: dict[str, set[str]] | None = None) 
     return findings + list(missing_spark_implementations(macros, functions, project))
 
 
-def write_spark_functions(path: Path = SPARK_FUNCTIONS) -> int:
-    """Writes the installed pyspark's built-in function names (starts a local JVM)."""
-    import pyspark
-    from pyspark.sql import SparkSession
+SHOW_FUNCTIONS = """
+import pyspark
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+print(pyspark.__version__)
+print("\\n".join(sorted({row[0] for row in spark.sql("show functions").collect()})))
+spark.stop()
+"""
 
-    spark = (
-        SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+
+def write_spark_functions(path: Path = SPARK_FUNCTIONS) -> int:
+    """Writes the built-in function names of .venv-spark's pyspark (starts a local JVM)."""
+    python = PROJECT.parent / ".venv-spark" / "bin" / "python"
+    done = subprocess.run(
+        [str(python), "-"], input=SHOW_FUNCTIONS, capture_output=True, text=True, check=True
     )
-    try:
-        names = sorted({row[0] for row in spark.sql("show functions").collect()})
-    finally:
-        spark.stop()
+    version, *names = done.stdout.split()
     header = (
-        f"# Spark SQL {pyspark.__version__} built-in functions (SHOW FUNCTIONS), for the portable-SQL lint.\n"
-        "# Regenerate: .venv/bin/python dbt_project/lint/portable_sql.py --write-spark-functions\n"
+        f"# Spark SQL {version} built-in functions (SHOW FUNCTIONS), for the portable-SQL lint.\n"
+        "# Regenerate (needs `make spark-setup`): "
+        ".venv/bin/python dbt_project/lint/portable_sql.py --write-spark-functions\n"
     )
     path.write_text(header + "\n".join(names) + "\n")
     return len(names)

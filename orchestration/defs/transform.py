@@ -23,6 +23,7 @@ from orchestration.lib.manifest import manifest_path
 from orchestration.lib.partitions import run_window
 from orchestration.lib.translators import WarehouseDbtTranslator
 from orchestration.spark.cluster import master_problem
+from orchestration.spark.environment import spark_dbt
 from orchestration.spark.to_duckdb import EngineMismatch, copy_to_duckdb
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -89,6 +90,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     raw_schemas = [f"raw_{c['name']}" for c in connections]
     if spark:
         register_lake_tables(settings.lake_path, raw_schemas, dbt_vars, target)
+    if spark:  # the dbt of .venv-spark (dbt-spark, pyspark)
+        dbt = WarehouseDbtCli(project_dir=dbt_project, dbt_executable=str(spark_dbt()))
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     yield from invocation.stream()
     if not invocation.is_successful():
@@ -118,7 +121,7 @@ def register_lake_tables(lake: Path, raw_schemas: list[str], dbt_vars: dict, tar
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "--log-format", "text", *args,
+        [str(spark_dbt()), "--log-format", "text", *args,
          "--profiles-dir", ".", "--target-path", str(target)],
         cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -1,5 +1,5 @@
 """A Spark standalone cluster on this machine, started from the pyspark package's own
-launcher (no download, no Spark install): one master and N workers on 127.0.0.1, each its
+launcher (in .venv-spark; no download, no Spark install): one master and N workers on 127.0.0.1, each its
 own process group, for the tests, `make demo ENGINE=spark` and `make bench`.
 
     with standalone_cluster(folder, workers=2) as cluster:
@@ -13,7 +13,6 @@ The cluster is stopped when the block ends, also on an error or Ctrl-C: workers 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
@@ -27,10 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.sandbox.runner import free_port
-
-# The pyspark package is a Spark distribution (found, not imported: importing it warns
-# about pandas 3 in every process that starts a cluster).
-SPARK_HOME = Path(importlib.util.find_spec("pyspark").origin).parent
+from orchestration.spark.environment import environment_problem, spark_home
 
 
 class ClusterError(RuntimeError):
@@ -68,9 +64,9 @@ def java_problem() -> str | None:
 
 
 def master_problem(master_url: str, timeout: float = 5) -> str | None:
-    """Why this machine cannot drive the cluster at `master_url` (no Java, or a standalone
-    master that does not answer), or None. Other masters (yarn, k8s) are not probed."""
-    problem = java_problem()
+    """Why this machine cannot drive the cluster at `master_url` (no Java, no .venv-spark,
+    or a standalone master that does not answer), or None. Other masters (yarn, k8s) are not probed."""
+    problem = java_problem() or environment_problem()
     if problem or not master_url.startswith("spark://"):
         return problem
     for address in master_url.removeprefix("spark://").split(","):  # HA: any of them
@@ -90,15 +86,16 @@ def master_problem(master_url: str, timeout: float = 5) -> str | None:
 def standalone_cluster(
     folder: Path, workers: int = 1, cores: int = 1, memory: str = "1g", timeout: float = 60
 ) -> Iterator[Cluster]:
-    problem = java_problem()
+    problem = java_problem() or environment_problem()
     if problem:
         raise ClusterError(problem)
+    home = spark_home()
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     port, ui_port = free_port(), free_port()
     env = {
         **os.environ,
-        "SPARK_HOME": str(SPARK_HOME),
+        "SPARK_HOME": str(home),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_LOG_DIR": str(logs),
         "SPARK_WORKER_DIR": str(folder / "work"),
@@ -112,7 +109,7 @@ def standalone_cluster(
         with open(logs / f"{name}.log", "wb") as log:
             processes.append(
                 subprocess.Popen(
-                    [str(SPARK_HOME / "bin" / "spark-class"), *args],
+                    [str(home / "bin" / "spark-class"), *args],
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
