@@ -110,11 +110,27 @@ def _equal(a, b, column: str) -> bool:
     return a == b
 
 
+def _comments(path: Path) -> set[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return set(
+            con.execute(
+                "select schema_name, table_name, null, comment from duckdb_tables() "
+                "where schema_name <> 'main' union all "
+                "select schema_name, table_name, column_name, comment from duckdb_columns() "
+                "where not internal and schema_name <> 'main'"
+            ).fetchall()
+        )
+
+
 def differences(duckdb_file: Path, spark_file: Path) -> list[str]:
-    """What differs between two serving files: tables, column names and types, rows."""
+    """What differs between two serving files: tables, column names and types, the dbt
+    descriptions BI shows (table and column comments), rows."""
     expected, actual = _tables(duckdb_file), _tables(spark_file)
     problems = [f"tables only in one: {sorted(expected.keys() ^ actual.keys())}"]
     problems = problems if expected.keys() != actual.keys() else []
+    comments = _comments(duckdb_file) ^ _comments(spark_file)
+    if comments:
+        problems.append(f"comments differ: {sorted(comments, key=repr)[:4]}")
     for table in sorted(expected.keys() & actual.keys()):
         if expected[table] != actual[table]:
             problems.append(f"{table} columns: {sorted(set(expected[table]) ^ set(actual[table]))}")
