@@ -63,11 +63,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- on-run-end: the stage tables are dropped once the run is over (renders no SQL). -#}
+{#- The previous build's stage tables, dropped before the next build (register_lake_tables).
+    Not an on-run-end hook: a project hook would be a node of every DuckDB run too. -#}
 {% macro drop_spark_stage_tables() -%}
-    {%- if execute and target.type == 'spark' -%}
-        {%- do run_query('drop database if exists dbt_stage cascade') -%}
-    {%- endif -%}
+    {%- do run_query('drop database if exists dbt_stage cascade') -%}
 {%- endmacro %}
 
 {#- dbt-spark's listagg ignores the order (collect_list keeps arrival order); Spark 4 has

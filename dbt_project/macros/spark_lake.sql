@@ -2,9 +2,11 @@
     relations the sources name (ingestion/lake.py works out `tables` from dlt's schema).
     Per table: the external table <schema>_loads.<table> over its folder (every load; the
     files stay where dlt wrote them), and the view <schema>.<table> of the current rows.
-    Re-created on every run, so a column dlt added since is read too. Run by the pipeline
-    before `dbt build`: dbt run-operation register_lake_tables --args '{tables: [...]}'. -#}
+    Re-created on every run, so a column dlt added since is read too; the last build's stage
+    tables (macros/spark_incremental.sql) are dropped first. Run by the pipeline before
+    `dbt build`: dbt run-operation register_lake_tables --args '{tables: [...]}'. -#}
 {% macro register_lake_tables(tables) %}
+    {%- do drop_spark_stage_tables() -%}
     {%- for schema in tables | map(attribute='schema') | unique -%}
         {%- do create_spark_database(schema ~ '_loads') -%}
         {%- do create_spark_database(schema) -%}
