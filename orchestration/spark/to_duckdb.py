@@ -22,6 +22,7 @@ import duckdb
 
 from ingestion.lake import current_rows_sql, duckdb_history, lake_tables
 from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
+from orchestration.publish.serving import _literal, _quote
 
 COPIED = ("table", "incremental")
 
@@ -40,14 +41,6 @@ class BuiltTable:
     def folder(self, lake: Path) -> Path:
         # Spark's managed tables: <spark.sql.warehouse.dir>/<database>.db/<table>
         return lake / "warehouse" / f"{self.schema}.db" / self.name
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def built_tables(manifest_path: Path) -> list[BuiltTable]:
